@@ -1,0 +1,46 @@
+"""Export-compliance rules engine: cited allow / deny / review decisions for proposed transactions.
+
+Load packs once, evaluate many::
+
+    from compliance import Engine
+    engine = Engine.from_directory("rules")
+    decision = engine.evaluate({"id": "SO-1", "date": "2025-05-01", "destination": "CN",
+                                "items": [{"line": 1, "product": "NVIDIA H20", "quantity": 8}]})
+"""
+
+__version__ = "0.1.0"
+
+from compliance.engine import Engine  # noqa: E402
+from compliance.errors import ComplianceError, ExitCode, InputError, Location, PackError, Problem  # noqa: E402
+from compliance.intake import load_transaction  # noqa: E402
+from compliance.models import (  # noqa: E402
+    Citation,
+    Decision,
+    Finding,
+    License,
+    LineDecision,
+    PackRef,
+    Transaction,
+)
+from compliance.packs import PackSet, load_packs  # noqa: E402
+
+__all__ = [
+    "Citation",
+    "ComplianceError",
+    "Decision",
+    "Engine",
+    "ExitCode",
+    "Finding",
+    "InputError",
+    "License",
+    "LineDecision",
+    "Location",
+    "PackError",
+    "PackRef",
+    "PackSet",
+    "Problem",
+    "Transaction",
+    "__version__",
+    "load_packs",
+    "load_transaction",
+]

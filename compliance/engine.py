@@ -1,0 +1,139 @@
+"""The Engine: load and compile packs once, then evaluate transactions many times.
+
+Below ``Engine`` the hot path is pure: no I/O, clock or environment; the decision depends only on the
+transaction, the packs and ``as_of``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+
+from compliance import __version__
+from compliance.enrich import Enricher, LineFacts, PartyFacts
+from compliance.errors import Location, PackError, Problem
+from compliance.intake import transaction_from_mapping
+from compliance.match import MatchError, make_matcher
+from compliance.match.predicates import CompiledRule, compile_rule
+from compliance.models.decision import Decision, Finding, PackRef
+from compliance.models.transaction import Transaction
+from compliance.packs import PackSet, load_packs
+from compliance.resolve import SEVERITY, engine_finding, line_decision, resolve_line, worst
+
+__all__ = ["Engine"]
+
+
+class Engine:
+    """Evaluates transactions against a frozen pack set.
+
+    >>> engine = Engine.from_directory("rules")          # doctest: +SKIP
+    >>> engine.evaluate(tx).decision                      # doctest: +SKIP
+    'deny'
+    """
+
+    def __init__(self, packset: PackSet, *, backend: str = "durable") -> None:
+        self.packset = packset
+        self.backend = backend
+        self.rules: tuple[CompiledRule, ...] = tuple(compile_rule(i, r) for i, r in enumerate(packset.rules))
+        self._enricher = Enricher(packset)
+        try:
+            self._matcher = make_matcher(backend, self.rules, packset.sha256[:16])
+        except ValueError as exc:
+            biggest = getattr(exc, "biggest", None)
+            if biggest is None:
+                raise
+            problems = [
+                Problem(packset.locations.get(rid, Location("rules")), "ruleset-too-large", f"{exc}; rule {rid} has {n} terms",
+                        help="move long value lists into a country group, party list or catalog tag")
+                for rid, n in biggest
+            ]
+            raise PackError(problems) from None
+        self.pack_refs: tuple[PackRef, ...] = tuple(
+            PackRef(id=p.meta.id, version=p.meta.version, sha256=p.sha256) for p in packset.packs
+        )
+
+    @classmethod
+    def from_directory(cls, *roots: str | Path, backend: str = "durable") -> Engine:
+        """Load every pack under ``roots`` (default ``rules``); raises :class:`PackError` on any problem."""
+        return cls(load_packs(roots or ("rules",)), backend=backend)
+
+    def reload(self, *roots: str | Path) -> Engine:
+        """A new engine on freshly loaded packs; this one keeps working until the caller swaps it."""
+        return type(self).from_directory(*roots, backend=self.backend)
+
+    def close(self) -> None:
+        self._matcher.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def evaluate(self, tx: Transaction | Mapping[str, object], *, as_of: dt.date | None = None) -> Decision:
+        """Decide one transaction as of ``as_of`` (default: the transaction's own ``date``)."""
+        if not isinstance(tx, Transaction):
+            tx = transaction_from_mapping(tx)
+        on = as_of or tx.date
+        if on != tx.date:
+            tx = tx.model_copy(update={"date": on})
+        parties, lines = self._enricher.enrich(tx)
+        shared = self._transaction_findings(tx, on, parties)
+        try:
+            fired = self._matcher.match([lf.fact for lf in lines])
+        except MatchError as exc:
+            # Fail closed: nothing can be said about any line, so every line goes to review.
+            shared.append(
+                engine_finding("engine.match-error", None, "Rules could not be evaluated",
+                               f"The matching engine failed ({exc}); the transaction must be reviewed by hand.")
+            )
+            fired = [() for _ in lines]
+        findings: list[Finding] = list(shared)
+        line_decisions = []
+        for lf, indexes in zip(lines, fired, strict=True):
+            line_findings = resolve_line(tx, on, lf, [self.rules[i] for i in indexes], parties, self.packset.catalog)
+            findings.extend(line_findings)
+            line_decisions.append(line_decision(lf, line_findings, shared))
+        findings.sort(key=_finding_order)
+        return Decision.model_construct(
+            schema_version="1",
+            transaction_id=tx.id,
+            decision=worst(ld.decision for ld in line_decisions),
+            as_of=on,
+            lines=line_decisions,
+            findings=findings,
+            rule_packs=list(self.pack_refs),
+            engine_version=__version__,
+        )
+
+    def evaluate_many(self, txs: Iterable[Transaction | Mapping[str, object]], *, as_of: dt.date | None = None) -> Iterator[Decision]:
+        for tx in txs:
+            yield self.evaluate(tx, as_of=as_of)
+
+    def _transaction_findings(self, tx: Transaction, on: dt.date, parties: PartyFacts) -> list[Finding]:
+        out: list[Finding] = []
+        for pack in self.packset.packs:
+            meta = pack.meta
+            if on < meta.coverage_from or (meta.coverage_to is not None and on > meta.coverage_to):
+                span = f"{meta.coverage_from} to {meta.coverage_to or 'open'}"
+                out.append(
+                    engine_finding("engine.outside-coverage", None, "Date outside rule pack coverage",
+                                   f"{on} is outside the period pack {meta.id} {meta.version} covers ({span}); "
+                                   "the law then may differ from what the pack encodes.")
+                )
+        for name, hit in parties.possible:
+            listing = self.packset.party_lists[hit.list_id]
+            out.append(
+                engine_finding("engine.possible-party-match", None, f"Possible match on {listing.title}",
+                               f"Party {name!r}: {hit.why} on {listing.title}. Confirm or rule out the match "
+                               "before shipping.", party=name, citations=list(hit.entry.citations))
+            )
+        return out
+
+
+def _finding_order(f: Finding) -> tuple[int, int, str, str]:
+    return (f.line or 0, -SEVERITY[f.outcome], f.rule_id, f.party or "")
+
+

@@ -1,0 +1,62 @@
+"""The decision contract: what the engine returns and what ``--format json`` prints.
+
+Field names are a published contract (issue #3). ``schema_version`` changes only when a field's
+meaning changes; new fields are added without a bump.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from compliance.models._base import Contract
+from compliance.models.pack import Citation
+
+__all__ = ["SCHEMA_VERSION", "Finding", "LineDecision", "Outcome", "PackRef", "Decision"]
+
+SCHEMA_VERSION = "1"
+
+Outcome = Literal["allow", "deny", "review"]
+Effect = Literal["deny", "license_required", "review", "engine"]
+
+
+class Finding(Contract):
+    rule_id: str = Field(description="Rule that applied, or an `engine.*` id for checks the engine makes itself.")
+    pack: str = Field(description="Pack id of the rule (`engine` for engine checks).")
+    effect: Effect = Field(description="The rule's effect.")
+    outcome: Outcome = Field(description="What this finding makes of its line: deny, review, or allow (licence on file).")
+    line: int | None = Field(description="Order line the finding is about; null for the whole transaction.")
+    party: str | None = Field(default=None, description="Party whose listing or headquarters triggered the rule.")
+    title: str = Field(description="Short title of the rule.")
+    message: str = Field(description="What applies, why, and what to do.")
+    citations: list[Citation] = Field(description="The law behind the finding.")
+    license: str | None = Field(default=None, description="Id of the licence on file that covers a licence requirement.")
+    authority: str | None = Field(default=None, description="Licensing authority for a licence requirement.")
+    review_policy: str | None = Field(default=None, description="The authority's licence review policy, if stated.")
+    note: str | None = Field(default=None, description="The rule's note: approximations and unconfirmed facts.")
+
+
+class LineDecision(Contract):
+    line: int
+    decision: Outcome
+    product: str | None = Field(default=None, description="Catalog product the line resolved to.")
+    control_codes: list[str] = Field(default_factory=list, description="Control codes used, as `pack:code`.")
+
+
+class PackRef(Contract):
+    id: str
+    version: str
+    sha256: str = Field(description="sha256 of the pack's files, in path order.")
+
+
+class Decision(Contract):
+    schema_version: str = SCHEMA_VERSION
+    transaction_id: str
+    decision: Outcome
+    as_of: dt.date
+    lines: list[LineDecision]
+    findings: list[Finding]
+    rule_packs: list[PackRef]
+    engine_version: str

@@ -1,0 +1,166 @@
+"""The transaction contract: what an ERP script or a person submits for a decision.
+
+Field names are a published contract (issue #3): they are extended, never renamed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from compliance.models._base import Contract, CountryCode, IsoDate
+
+__all__ = [
+    "ACTIVITIES",
+    "END_USE_CODES",
+    "PARTY_ROLES",
+    "Activity",
+    "EndUseCode",
+    "Exporter",
+    "Item",
+    "License",
+    "Party",
+    "PartyRole",
+    "Transaction",
+]
+
+Activity = Literal["export", "reexport", "transfer", "import", "use", "service"]
+ACTIVITIES: tuple[str, ...] = ("export", "reexport", "transfer", "import", "use", "service")
+
+PartyRole = Literal["ultimate_consignee", "intermediate_consignee", "end_user", "purchaser", "freight_forwarder", "other"]
+PARTY_ROLES: tuple[str, ...] = (
+    "ultimate_consignee",
+    "intermediate_consignee",
+    "end_user",
+    "purchaser",
+    "freight_forwarder",
+    "other",
+)
+
+# The end-use vocabulary rules can test. Each code names a concept the law uses; see docs/transaction.md.
+EndUseCode = Literal[
+    "military",  # military end use (15 CFR 744.21; MOFCOM Announcement No. 46 of 2024)
+    "military_end_user",  # military end user (15 CFR 744.21; No. 46 of 2024)
+    "military_intelligence",  # 15 CFR 744.22
+    "supercomputer",  # 15 CFR 744.23(a)(1)
+    "advanced_node_ic",  # development/production of advanced-node ICs, 15 CFR 744.23(a)(2)
+    "wmd",  # nuclear, chemical, biological weapons or missiles, 15 CFR 744.2-744.4
+    "ai_training",  # training AI models (BIS policy statement of 2025-05-13)
+    "technical_analysis",  # acquisition solely for technical analysis/evaluation (BIS GP10 guidance)
+    "civil",  # declared civil/commercial end use
+]
+END_USE_CODES: tuple[str, ...] = (
+    "military",
+    "military_end_user",
+    "military_intelligence",
+    "supercomputer",
+    "advanced_node_ic",
+    "wmd",
+    "ai_training",
+    "technical_analysis",
+    "civil",
+)
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Subdivision = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")]
+SpecName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+_NUMBER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class Exporter(Contract):
+    name: NonEmpty = Field(description="Exporter of record (legal name).")
+    country: CountryCode = Field(description="Country the item is exported from (ISO 3166-1 alpha-2).")
+
+
+class Party(Contract):
+    role: PartyRole = Field(description="Role of the party in the transaction.")
+    name: NonEmpty = Field(description="Legal name as on the order; matched against party lists after normalisation.")
+    country: CountryCode = Field(description="Country where the party is located (ISO 3166-1 alpha-2).")
+    address: str | None = Field(default=None, description="Street address, if known.")
+    headquarters: CountryCode | None = Field(
+        default=None,
+        description="Country of the party's headquarters or ultimate parent, if different from `country` "
+        "(15 CFR 744.23(a)(3) and 742.6(a)(6) look at where a buyer is headquartered).",
+    )
+
+
+class Item(Contract):
+    line: int = Field(ge=1, description="Line number on the order; unique within the transaction.")
+    product: NonEmpty | None = Field(default=None, description="Catalog id or any catalog alias (e.g. `NVIDIA H20`).")
+    description: str | None = Field(default=None, description="Free-text description.")
+    eccn: NonEmpty | None = Field(default=None, description="US Export Control Classification Number, e.g. `3A090.a`, or `EAR99`.")
+    origin: CountryCode | None = Field(default=None, description="Country of origin of the item (ISO 3166-1 alpha-2).")
+    quantity: float = Field(gt=0, description="Quantity ordered.")
+    unit_value: float | None = Field(default=None, ge=0, description="Value per unit.")
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = Field(
+        default=None, description="ISO 4217 currency of `unit_value`."
+    )
+    specs: dict[SpecName, float] = Field(
+        default_factory=dict,
+        description="Technical parameters, e.g. `tpp` (total processing performance), `performance_density`.",
+    )
+    datacenter: bool | None = Field(
+        default=None,
+        description="Designed or marketed for use in datacenters (3A090 Note 1); unknown when absent.",
+    )
+
+    @field_validator("specs")
+    @classmethod
+    def _finite(cls, specs: dict[str, float]) -> dict[str, float]:
+        for name, value in specs.items():
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ValueError(f"spec {name!r} must be a finite number")
+        return specs
+
+
+class License(Contract):
+    id: NonEmpty = Field(description="Licence number or authorization id.")
+    authority: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0-9-]{2,20}$")] = Field(
+        description="Issuing authority, e.g. `US-BIS`, `CN-MOFCOM`."
+    )
+    products: list[NonEmpty] | None = Field(default=None, description="Products covered (catalog ids or aliases); all when absent.")
+    eccns: list[NonEmpty] | None = Field(default=None, description="Control numbers covered; all when absent.")
+    destinations: list[CountryCode] | None = Field(default=None, description="Destinations covered; all when absent.")
+    parties: list[NonEmpty] | None = Field(default=None, description="Parties covered (names); all when absent.")
+    valid_from: IsoDate = Field(description="First day the licence is valid.")
+    valid_to: IsoDate = Field(description="Last day the licence is valid.")
+    note: str | None = Field(default=None, description="Free text, e.g. conditions attached to the licence.")
+
+    @model_validator(mode="after")
+    def _window(self) -> License:
+        if self.valid_to < self.valid_from:
+            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        return self
+
+
+class Transaction(Contract):
+    id: NonEmpty = Field(description="Transaction (order) id.")
+    date: IsoDate = Field(description="Date of the proposed shipment or activity; rules are evaluated as of this date.")
+    activity: Activity = Field(default="export", description="What is proposed.")
+    exporter: Exporter | None = Field(default=None, description="Exporter of record and country of export.")
+    destination: CountryCode = Field(description="Ultimate destination country (ISO 3166-1 alpha-2).")
+    destination_subdivision: Subdivision | None = Field(
+        default=None,
+        description="ISO 3166-2 subdivision of the destination when a region is controlled separately "
+        "(e.g. `UA-43` Crimea).",
+    )
+    parties: list[Party] = Field(default_factory=list, description="Parties to the transaction.")
+    end_use: str | None = Field(default=None, description="Stated end use, free text.")
+    end_use_codes: list[EndUseCode] = Field(default_factory=list, description="End-use codes from the documented vocabulary.")
+    items: list[Item] = Field(min_length=1, description="Order lines (at least one).")
+    licenses: list[License] = Field(default_factory=list, description="Licences and authorizations on file.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Transaction:
+        seen: set[int] = set()
+        for item in self.items:
+            if item.line in seen:
+                raise ValueError(f"item line {item.line} appears more than once; line numbers must be unique")
+            seen.add(item.line)
+        if self.destination_subdivision and not self.destination_subdivision.startswith(self.destination + "-"):
+            raise ValueError(
+                f"destination_subdivision {self.destination_subdivision} is not in destination {self.destination}"
+            )
+        return self

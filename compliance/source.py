@@ -1,0 +1,240 @@
+"""Safe, bounded loading of YAML and JSON documents with a line:column for every node.
+
+Only plain data is read: no Python tags, no implicit timestamps (dates stay strings for the models to
+judge), and only ``true``/``false`` are booleans, so ``NO`` stays Norway. Duplicate keys are rejected
+and the size, nesting depth and alias expansion of a document are capped, so a hostile file ("billion
+laughs", a binary blob, a huge file) fails with a problem instead of hanging or exhausting memory.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from compliance.errors import InputError, Location, Problem
+
+__all__ = ["Document", "Limits", "PathKey", "load_document", "parse_text"]
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps applied to every document; generous for real packs and transactions."""
+
+    max_bytes: int = 8 * 1024 * 1024
+    max_depth: int = 64
+    max_nodes: int = 1_000_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """Plain data read from a file plus the position of every value and mapping key."""
+
+    path: str
+    data: object
+    spans: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    key_spans: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, loc: PathKey, *, key: bool = False) -> Location:
+        """The closest known position for ``loc``: the value itself, else its nearest parent."""
+        if key and loc in self.key_spans:
+            line, col = self.key_spans[loc]
+            return Location(self.path, line, col)
+        probe = tuple(loc)
+        while True:
+            if probe in self.spans:
+                line, col = self.spans[probe]
+                return Location(self.path, line, col)
+            if not probe:
+                return Location(self.path, 1, 1)
+            probe = probe[:-1]
+
+
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$|^[-+]?[0-9]+[eE][-+]?[0-9]+$")
+_STR_TAG = "tag:yaml.org,2002:str"
+_PLAIN_TAGS = {
+    _STR_TAG,
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose only implicit types are int, float, null and true/false."""
+
+
+_Loader.yaml_implicit_resolvers = {}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|)$"), ["~", "n", ""])
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
+
+
+class _Builder:
+    def __init__(self, path: str, limits: Limits) -> None:
+        self.path = path
+        self.limits = limits
+        self.nodes = 0
+        self.spans: dict[PathKey, tuple[int, int]] = {}
+        self.key_spans: dict[PathKey, tuple[int, int]] = {}
+        self.problems: list[Problem] = []
+
+    def _at(self, node: Node) -> Location:
+        return Location(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def _fail(self, node: Node, code: str, message: str, help: str | None = None) -> None:
+        self.problems.append(Problem(self._at(node), code, message, help=help))
+
+    def build(self, node: Node, loc: PathKey, depth: int) -> object:
+        self.nodes += 1
+        if self.nodes > self.limits.max_nodes:
+            raise _TooBig(node, f"more than {self.limits.max_nodes} values (alias expansion?)")
+        if depth > self.limits.max_depth:
+            raise _TooBig(node, f"nesting deeper than {self.limits.max_depth} levels")
+        self.spans[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if node.tag not in _PLAIN_TAGS:
+            self._fail(node, "yaml-tag", f"tag {node.tag!r} is not allowed; packs hold plain data only")
+            return None
+        if isinstance(node, ScalarNode):
+            return _scalar(node)
+        if isinstance(node, SequenceNode):
+            return [self.build(child, (*loc, i), depth + 1) for i, child in enumerate(node.value)]
+        if isinstance(node, MappingNode):
+            out: dict[str, object] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, ScalarNode):
+                    self._fail(key_node, "yaml-key", "a mapping key must be a plain scalar")
+                    continue
+                key = str(key_node.value) if key_node.tag == _STR_TAG else str(_scalar(key_node))
+                if key == "<<":
+                    self._fail(key_node, "yaml-merge", "merge keys (<<) are not supported; write the keys out")
+                    continue
+                if key in out:
+                    self._fail(key_node, "duplicate-key", f"key {key!r} appears twice in this mapping")
+                    continue
+                self.key_spans[(*loc, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                out[key] = self.build(value_node, (*loc, key), depth + 1)
+            return out
+        self._fail(node, "yaml-node", "unsupported YAML node")
+        return None
+
+
+class _TooBig(Exception):
+    def __init__(self, node: Node, why: str) -> None:
+        super().__init__(why)
+        self.node = node
+        self.why = why
+
+
+def _scalar(node: ScalarNode) -> object:
+    value: str = node.value
+    if node.tag == "tag:yaml.org,2002:bool":
+        return value == "true"
+    if node.tag == "tag:yaml.org,2002:null":
+        return None
+    if node.tag == "tag:yaml.org,2002:int":
+        return int(value)
+    if node.tag == "tag:yaml.org,2002:float":
+        return float(value)
+    return value
+
+
+def parse_text(text: str, path: str, *, limits: Limits = DEFAULT_LIMITS, fmt: str = "yaml") -> Document:
+    """Parse YAML (or JSON, which is read by ``json`` for exactness) into a located :class:`Document`."""
+    if "\x00" in text:
+        raise InputError([Problem(Location(path, 1, 1), "binary", "file contains NUL bytes; expected YAML or JSON text")])
+    if fmt == "json":
+        return _parse_json(text, path, limits)
+    try:
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
+        raise InputError([Problem(loc, "yaml-syntax", f"YAML syntax error: {exc.problem or exc}")]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(Location(path, 1, 1), "yaml-syntax", f"YAML error: {exc}")]) from None
+    if root is None:
+        return Document(path, None, {(): (1, 1)})
+    builder = _Builder(path, limits)
+    try:
+        data = builder.build(root, (), 0)
+    except _TooBig as big:
+        loc = Location(path, big.node.start_mark.line + 1, big.node.start_mark.column + 1)
+        raise InputError([Problem(loc, "too-large", f"document refused: {big.why}")]) from None
+    if builder.problems:
+        raise InputError(builder.problems)
+    return Document(path, data, builder.spans, builder.key_spans)
+
+
+def _parse_json(text: str, path: str, limits: Limits) -> Document:
+    problems: list[Problem] = []
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for key, value in items:
+            if key in out:
+                problems.append(Problem(Location(path), "duplicate-key", f"key {key!r} appears twice in an object"))
+            out[key] = value
+        return out
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs)
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(Location(path, exc.lineno, exc.colno), "json-syntax", f"JSON syntax error: {exc.msg}")]) from None
+    except RecursionError:
+        raise InputError([Problem(Location(path, 1, 1), "too-large", "document refused: nesting too deep")]) from None
+    # Positions come from reading the same text as YAML (JSON is nearly a subset); best effort only.
+    try:
+        located = parse_text(text, path, limits=limits)
+        spans, key_spans = located.spans, located.key_spans
+    except InputError:
+        spans, key_spans = {(): (1, 1)}, {}
+    if problems:
+        raise InputError(problems)
+    return Document(path, data, spans, key_spans)
+
+
+def load_document(path: str | Path, *, limits: Limits = DEFAULT_LIMITS, display: str | None = None) -> Document:
+    """Read and parse one file; every failure is an :class:`InputError` naming the file."""
+    name = display or str(path)
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > limits.max_bytes:
+            raise InputError([Problem(Location(name), "too-large", f"file is {size} bytes; the limit is {limits.max_bytes}")])
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError([Problem(Location(name), "unreadable", f"cannot read file: {exc.strerror or exc}")]) from None
+    return parse_bytes(raw, name, limits=limits, fmt="json" if p.suffix.lower() == ".json" else "yaml")
+
+
+def parse_bytes(raw: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, fmt: str = "yaml") -> Document:
+    if len(raw) > limits.max_bytes:
+        raise InputError([Problem(Location(name), "too-large", f"input is {len(raw)} bytes; the limit is {limits.max_bytes}")])
+    if b"\x00" in raw:
+        raise InputError([Problem(Location(name, 1, 1), "binary", "file contains NUL bytes; expected YAML or JSON text")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError([Problem(Location(name, line, col), "encoding", "file is not valid UTF-8 text")]) from None
+    return parse_text(text, name, limits=limits, fmt=fmt)
