@@ -45,7 +45,8 @@ def rule_parties(cond: Condition | None) -> tuple[set[str], set[str]]:
         return lists, groups
     lists.update(cond.party_lists or ())
     groups.update(cond.party_headquarters_groups or ())
-    for sub in [*(cond.any or ()), *(cond.all or ())]:
+    # Only conditions that must hold name the party; a party test inside `any` may not be why it fired.
+    for sub in cond.all or ():
         sub_lists, sub_groups = rule_parties(sub)
         lists |= sub_lists
         groups |= sub_groups

@@ -1,0 +1,121 @@
+"""The `compliance` command: arguments -> library -> report -> exit code. No rule logic lives here.
+
+Exit codes (worst wins over several files: error, deny, review, allow):
+  0 allow / clean, 1 deny, 3 review, 2 bad input or usage, 4 rule-pack error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from compliance import Engine, __version__
+from compliance.errors import ComplianceError, ExitCode, InputError, PackError
+from compliance.intake import load_transaction
+from compliance.models.decision import Decision
+from compliance.report import decision_to_dict, render_decision, render_packs
+
+EXIT_HELP = "Exit codes: 0 allow, 1 deny, 3 review, 2 bad input or usage, 4 rule-pack error; over several files the worst wins (error, deny, review, allow)."
+_RANK = {ExitCode.ALLOW: 0, ExitCode.REVIEW: 1, ExitCode.DENY: 2, ExitCode.INPUT_ERROR: 3, ExitCode.PACK_ERROR: 4}
+_OUTCOME_EXIT = {"allow": ExitCode.ALLOW, "deny": ExitCode.DENY, "review": ExitCode.REVIEW}
+
+
+def default_rules() -> list[str]:
+    here = Path("rules")
+    return [str(here if here.is_dir() else Path(__file__).resolve().parent / "rules")]
+
+
+def _worst(codes: list[ExitCode]) -> ExitCode:
+    return max(codes, key=lambda c: _RANK[c], default=ExitCode.ALLOW)
+
+
+def _problems(err: ComplianceError) -> None:
+    for problem in err.problems:
+        click.echo(problem.render(), err=True)
+
+
+def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def _load_engine(rules: tuple[str, ...], backend: str) -> Engine:
+    try:
+        return Engine.from_directory(*(rules or default_rules()), backend=backend)
+    except PackError as err:
+        _problems(err)
+        click.echo(f"error: rule packs have {len(err.errors)} error(s); nothing was evaluated", err=True)
+        sys.exit(ExitCode.PACK_ERROR)
+
+
+rules_option = click.option(
+    "--rules", "rules", multiple=True, type=click.Path(), metavar="DIR",
+    help="Rule pack directory (repeatable). Default: ./rules, else the bundled packs.",
+)
+
+
+@click.group(epilog=EXIT_HELP)
+@click.version_option(__version__, prog_name="compliance")
+def main() -> None:
+    """Check proposed exports against export-control rule packs, with the law cited."""
+
+
+@main.command(epilog=EXIT_HELP)
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@rules_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--as-of", callback=_iso_date, metavar="DATE", help="Evaluate as of this date instead of each transaction's own date.")
+@click.option("--backend", type=click.Choice(["durable", "reference"]), default="durable", show_default=True,
+              help="Matching core; `reference` is the plain-Python oracle.")
+def check(files: tuple[str, ...], rules: tuple[str, ...], fmt: str, as_of: dt.date | None, backend: str) -> None:
+    """Decide allow / deny / review for each transaction FILE (YAML or JSON)."""
+    engine = _load_engine(rules, backend)
+    codes: list[ExitCode] = []
+    results: list[dict[str, object]] = []
+    for name in files:
+        try:
+            decision: Decision = engine.evaluate(load_transaction(name), as_of=as_of)
+        except InputError as err:
+            _problems(err)
+            codes.append(ExitCode.INPUT_ERROR)
+            results.append({"source": name, "error": {"code": "input-error", "problems": [p.to_dict() for p in err.problems]}})
+            continue
+        codes.append(_OUTCOME_EXIT[decision.decision])
+        if fmt == "json":
+            results.append(decision_to_dict(decision))
+        else:
+            click.echo(render_decision(decision, name))
+            click.echo()
+    if fmt == "json":
+        payload: object = results[0] if len(files) == 1 and "error" not in results[0] else results
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    sys.exit(_worst(codes))
+
+
+@main.command(epilog=EXIT_HELP)
+@rules_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def packs(rules: tuple[str, ...], fmt: str) -> None:
+    """List the loaded rule packs with versions and content hashes."""
+    engine = _load_engine(rules, "reference")
+    if fmt == "json":
+        listing = [
+            {"id": p.meta.id, "version": p.meta.version, "reviewed": str(p.meta.reviewed), "sha256": p.sha256,
+             "rules": sum(1 for r in engine.packset.rules if r.pack == p.meta.id), "title": p.meta.title, "files": list(p.files)}
+            for p in engine.packset.packs
+        ]
+        click.echo(json.dumps({"schema_version": "1", "packs": listing}, indent=2))
+    else:
+        click.echo(render_packs(engine.packset))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Text rendering for a compliance officer: the decision first, then why, with citations to look up."""
+
+from __future__ import annotations
+
+import textwrap
+
+from compliance.models.decision import Decision, Finding
+from compliance.models.pack import Citation
+from compliance.packs import PackSet
+
+__all__ = ["render_decision", "render_packs"]
+
+_MARK = {"deny": "DENY  ", "review": "REVIEW", "allow": "ALLOW "}
+
+
+def _cite(c: Citation) -> str:
+    text = c.cite
+    if c.title:
+        text += f" - {c.title}"
+    if c.date:
+        text += f" ({c.date})"
+    if c.url:
+        text += f" <{c.url}>"
+    return text
+
+
+def _wrap(text: str, indent: int) -> list[str]:
+    return textwrap.wrap(" ".join(text.split()), width=100, initial_indent=" " * indent, subsequent_indent=" " * indent)
+
+
+def _finding(f: Finding) -> list[str]:
+    head = f"    {_MARK[f.outcome]} {f.rule_id}: {f.title}"
+    out = [head]
+    if f.party:
+        out.append(f"             party: {f.party}")
+    if f.license:
+        out.append(f"             licence on file: {f.license}")
+    out += _wrap(f.message, 13)
+    out += [f"             cite: {_cite(c)}" for c in f.citations]
+    if f.note:
+        out += _wrap(f"note: {f.note}", 13)
+    return out
+
+
+def render_decision(decision: Decision, source: str | None = None) -> str:
+    name = f"{source}: " if source else ""
+    lines = [f"{name}{decision.decision.upper()}  transaction {decision.transaction_id} as of {decision.as_of}"]
+    shared = [f for f in decision.findings if f.line is None]
+    if shared:
+        lines.append("  whole transaction")
+        for f in shared:
+            lines += _finding(f)
+    for ld in decision.lines:
+        product = f" {ld.product}" if ld.product else ""
+        lines.append(f"  line {ld.line}{product}: {ld.decision.upper()}")
+        line_findings = [f for f in decision.findings if f.line == ld.line]
+        if not line_findings:
+            lines.append("    no rule applies")
+        for f in line_findings:
+            lines += _finding(f)
+    packs = ", ".join(f"{p.id} {p.version} ({p.sha256[:12]})" for p in decision.rule_packs)
+    lines.append(f"  packs: {packs}; engine {decision.engine_version}")
+    return "\n".join(lines)
+
+
+def render_packs(packset: PackSet) -> str:
+    rows = [("PACK", "VERSION", "REVIEWED", "RULES", "SHA256", "TITLE")]
+    for p in packset.packs:
+        count = sum(1 for r in packset.rules if r.pack == p.meta.id)
+        rows.append((p.meta.id, p.meta.version, str(p.meta.reviewed), str(count), p.sha256[:16], p.meta.title))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)) + "  " + r[5] for r in rows)
