@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from compliance.errors import InputError, Location, Problem
-from compliance.models.transaction import Transaction
+from compliance.models.transaction import Exporter, Item, License, Party, Transaction
 from compliance.source import Document, load_document
 
 __all__ = ["load_transaction", "transaction_from_document", "transaction_from_mapping"]
@@ -17,7 +17,10 @@ __all__ = ["load_transaction", "transaction_from_document", "transaction_from_ma
 def _problems(exc: ValidationError, doc: Document) -> list[Problem]:
     from compliance.packs import pydantic_problems
 
-    return pydantic_problems(exc, doc, code_prefix="input")
+    return pydantic_problems(exc, doc, vocabulary=_VOCABULARY)
+
+
+_VOCABULARY = sorted({name for model in (Transaction, Item, Party, Exporter, License) for name in model.model_fields})
 
 
 def transaction_from_document(doc: Document) -> Transaction:

@@ -106,9 +106,12 @@ def _field_names() -> list[str]:
     return sorted(names)
 
 
-def pydantic_problems(exc: ValidationError, doc: Document, *, code_prefix: str = "schema") -> list[Problem]:
-    """Turn a pydantic error into located problems; union tags in ``loc`` are dropped."""
-    vocabulary = _field_names() if code_prefix == "schema" else []
+def pydantic_problems(exc: ValidationError, doc: Document, *, vocabulary: Sequence[str] | None = None) -> list[Problem]:
+    """Turn a pydantic error into located problems; union tags in ``loc`` are dropped.
+
+    ``vocabulary`` is the field names offered as "did you mean" for an unknown key (default: the pack contract's).
+    """
+    vocabulary = _field_names() if vocabulary is None else vocabulary
     problems = []
     for err in exc.errors(include_url=False):
         loc, kind = _data_path(doc.data, tuple(err["loc"]), err["type"])

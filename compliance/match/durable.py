@@ -28,6 +28,7 @@ import json
 import threading
 from collections.abc import Callable, Sequence
 
+import durable_rules_engine  # type: ignore[import-not-found]
 from durable import engine as durable_engine
 
 from compliance.match import MatchError
@@ -128,7 +129,7 @@ class DurableMatcher:
         # Catch-all: every line fact is handled, so an unmatched fact is not an exception (trap 3).
         definition["catch_all"] = {"all": [{"m": {"kind": "line"}}], "run": _ignore}
         self._ruleset_name = f"compliance_{name}_{next(_names)}"
-        self._ruleset = durable_engine.Ruleset(self._ruleset_name, _NoHost(), definition)
+        self._ruleset: durable_engine.Ruleset | None = durable_engine.Ruleset(self._ruleset_name, _NoHost(), definition)
 
     def _action(self, index: int) -> Callable[[object], None]:
         def fire(c: object) -> None:
@@ -142,6 +143,8 @@ class DurableMatcher:
     def match(self, facts: Sequence[dict[str, object]]) -> list[tuple[int, ...]]:
         out: list[tuple[int, ...]] = []
         with self._lock:  # the C ruleset handle is not thread-safe
+            if self._ruleset is None:
+                raise MatchError("the engine was closed")
             for fact in facts:
                 self._serial += 1
                 message = dict(fact)
@@ -162,6 +165,7 @@ class DurableMatcher:
             elif isinstance(state, dict) and state.get("exception"):
                 errors.append(state["exception"])
 
+        assert self._ruleset is not None
         try:
             handle = step(message)
             self._ruleset.do_actions(handle, complete)
@@ -176,16 +180,14 @@ class DurableMatcher:
         """Facts currently held by the ruleset (0 between evaluations); used by tests."""
         with self._lock:
             facts = self._ruleset.get_facts("0")
-        return len(facts) if isinstance(facts, list) else len(json.dumps(facts)) and 0
+        return len(facts) if isinstance(facts, list) else 0
 
     def close(self) -> None:
+        """Free the C ruleset handle (the engine keeps at most 131,072 of them per process)."""
         with self._lock:
-            try:
-                from durable_rules_engine import delete_ruleset  # type: ignore[import-not-found]
-
-                delete_ruleset(self._ruleset._handle)
-            except Exception:
-                pass
+            if self._ruleset is not None:
+                durable_rules_engine.delete_ruleset(self._ruleset._handle)
+                self._ruleset = None
 
 
 def _ignore(c: object) -> None:
