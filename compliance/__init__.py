@@ -10,10 +10,10 @@ Load packs once, evaluate many::
 
 __version__ = "0.1.0"
 
-from compliance.engine import Engine  # noqa: E402
-from compliance.errors import ComplianceError, ExitCode, InputError, Location, PackError, Problem  # noqa: E402
-from compliance.intake import load_transaction  # noqa: E402
-from compliance.models import (  # noqa: E402
+from compliance.engine import Engine
+from compliance.errors import ComplianceError, ExitCode, InputError, Location, PackError, Problem
+from compliance.intake import load_transaction
+from compliance.models import (
     Citation,
     Decision,
     Finding,
@@ -22,7 +22,7 @@ from compliance.models import (  # noqa: E402
     PackRef,
     Transaction,
 )
-from compliance.packs import PackSet, load_packs  # noqa: E402
+from compliance.packs import PackSet, load_packs
 
 __all__ = [
     "Citation",

@@ -15,7 +15,6 @@ Cases live beside the rules (``rules/<pack>/tests/*.yaml``)::
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path

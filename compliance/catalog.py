@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from compliance.models.pack import Product
 
-__all__ = ["Catalog", "normalize_alias", "code_ancestors"]
+__all__ = ["Catalog", "code_ancestors", "normalize_alias"]
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 

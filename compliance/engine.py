@@ -7,12 +7,12 @@ transaction, the packs and ``as_of``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 
 from compliance import __version__
-from compliance.enrich import Enricher, LineFacts, PartyFacts
+from compliance.enrich import Enricher, PartyFacts
 from compliance.errors import Location, PackError, Problem
 from compliance.intake import transaction_from_mapping
 from compliance.match import MatchError, make_matcher

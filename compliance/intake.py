@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from compliance.errors import InputError, Location, Problem
+from compliance.errors import InputError, Problem
 from compliance.models.transaction import Exporter, Item, License, Party, Transaction
 from compliance.source import Document, load_document
 

@@ -30,9 +30,9 @@ from compliance.models.pack import (
     Rule,
     RulesFile,
 )
-from compliance.source import Document, PathKey, load_document
+from compliance.source import Document, PathKey
 
-__all__ = ["LoadedPack", "PackSet", "PartyList", "PackRule", "load_packs", "pydantic_problems", "TEST_DIR_NAMES"]
+__all__ = ["TEST_DIR_NAMES", "LoadedPack", "PackRule", "PackSet", "PartyList", "load_packs", "pydantic_problems"]
 
 TEST_DIR_NAMES = frozenset({"tests"})
 _FILE_ADAPTER: TypeAdapter[PackFile] = TypeAdapter(PackFile)
@@ -249,7 +249,7 @@ def _assemble(parsed: list[tuple[str, bytes, Document, object]], problems: list[
             metas[model.id] = (model, loc)
             files_by_pack.setdefault(model.id, []).append((name, raw))
             continue
-        pack_id = getattr(model, "pack")
+        pack_id = model.pack
         files_by_pack.setdefault(pack_id, []).append((name, raw))
         if isinstance(model, RulesFile):
             for i, rule in enumerate(model.rules):

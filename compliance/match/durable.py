@@ -24,7 +24,6 @@ tests/match/test_durable_traps.py:
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 from collections.abc import Callable, Sequence
 
@@ -34,7 +33,7 @@ from durable import engine as durable_engine
 from compliance.match import MatchError
 from compliance.match.predicates import CompiledRule, Node
 
-__all__ = ["DurableMatcher", "MAX_TERMS", "RulesetTooLarge", "count_terms", "to_durable"]
+__all__ = ["MAX_TERMS", "DurableMatcher", "RulesetTooLarge", "count_terms", "to_durable"]
 
 # The C engine keeps at most 512 entries in one hash bucket; rulesets with more equality
 # alternatives than this never finish loading. Stay well below it.

@@ -14,7 +14,7 @@ from compliance.enrich import date_number
 from compliance.models.pack import Condition
 from compliance.packs import PackRule
 
-__all__ = ["CompiledRule", "Node", "compile_rule", "evaluate", "SCALAR_FIELDS", "LIST_FIELDS"]
+__all__ = ["LIST_FIELDS", "SCALAR_FIELDS", "CompiledRule", "Node", "compile_rule", "evaluate"]
 
 Op = Literal["gt", "gte", "lt", "lte"]
 # ("in", field, values) scalar field is one of values; ("has", field, values) list field shares a value;

@@ -14,7 +14,7 @@ from pydantic import Field
 from compliance.models._base import Contract
 from compliance.models.pack import Citation
 
-__all__ = ["SCHEMA_VERSION", "Finding", "LineDecision", "Outcome", "PackRef", "Decision"]
+__all__ = ["SCHEMA_VERSION", "Decision", "Finding", "LineDecision", "Outcome", "PackRef"]
 
 SCHEMA_VERSION = "1"
 

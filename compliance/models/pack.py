@@ -6,7 +6,7 @@ Every YAML file under ``rules/`` has a ``kind``; the loader picks the model by i
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -141,7 +141,7 @@ class ReviewRule(_RuleBase):
     effect: Literal["review"] = Field(description="Hold for a compliance officer (red flag, guidance, uncertain law).")
 
 
-Rule = Annotated[Union[DenyRule, LicenseRule, ReviewRule], Field(discriminator="effect")]
+Rule = Annotated[DenyRule | LicenseRule | ReviewRule, Field(discriminator="effect")]
 
 
 class Scope(Contract):
@@ -248,5 +248,5 @@ class PartyListFile(Contract):
 
 
 PackFile = Annotated[
-    Union[PackMeta, RulesFile, CatalogFile, CountryGroupsFile, PartyListFile], Field(discriminator="kind")
+    PackMeta | RulesFile | CatalogFile | CountryGroupsFile | PartyListFile, Field(discriminator="kind")
 ]

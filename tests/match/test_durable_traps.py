@@ -9,20 +9,19 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-import yaml
-
 import pytest
+import yaml
 from durable import engine as durable_engine
 
 from compliance import Engine
+from compliance.countries import COUNTRY_CODES
 from compliance.enrich import EMPTY
+from compliance.errors import Location, PackError
 from compliance.match import MatchError
 from compliance.match.durable import DurableMatcher, RulesetTooLarge, to_durable
 from compliance.match.predicates import CompiledRule, Node
 from compliance.models.pack import ReviewRule
 from compliance.packs import PackRule
-from compliance.countries import COUNTRY_CODES
-from compliance.errors import Location, PackError
 from tests.conftest import RULES
 
 

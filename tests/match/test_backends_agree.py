@@ -1,0 +1,140 @@
+"""Property tests: the durable-rules matcher and the plain-Python reference matcher always agree."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from compliance import Engine
+from compliance.enrich import EMPTY
+from compliance.errors import Location
+from compliance.match.durable import DurableMatcher
+from compliance.match.predicates import CompiledRule, Node
+from compliance.match.reference import ReferenceMatcher
+from compliance.models.pack import ReviewRule
+from compliance.packs import PackRule
+from tests.conftest import RULES
+
+DESTS = ("CN", "DE", "MO", "US")
+PRODUCTS = ("a", "b", "")
+GROUPS = ("D:1", "D:5", "A:5")
+SPECS = ("tpp", "pd")
+NUMBERS = (0.0, 1600.0, 4800.0, 5000.5)
+
+leaf = st.one_of(
+    st.tuples(st.just("in"), st.just("destination"), st.lists(st.sampled_from(DESTS), min_size=1, max_size=3, unique=True).map(tuple)),
+    st.tuples(st.just("in"), st.just("product"), st.lists(st.sampled_from(PRODUCTS[:2]), min_size=1, max_size=2, unique=True).map(tuple)),
+    st.tuples(st.just("has"), st.just("dest_groups"), st.lists(st.sampled_from(GROUPS), min_size=1, max_size=2, unique=True).map(tuple)),
+    st.tuples(st.just("cmp"), st.sampled_from([f"spec_{s}" for s in SPECS]), st.sampled_from(["gt", "gte", "lt", "lte"]), st.sampled_from(NUMBERS)),
+    st.tuples(st.just("cmp"), st.just("date"), st.sampled_from(["gte", "lte"]), st.sampled_from([20230101.0, 20250409.0])),
+)
+trees: st.SearchStrategy[Any] = st.recursive(
+    leaf,
+    lambda children: st.one_of(
+        st.tuples(st.just("and"), st.lists(children, min_size=1, max_size=3).map(tuple)),
+        st.tuples(st.just("or"), st.lists(children, min_size=1, max_size=3).map(tuple)),
+        st.tuples(st.just("not"), children),
+    ),
+    max_leaves=6,
+)
+
+
+@st.composite
+def facts(draw: st.DrawFn) -> dict[str, object]:
+    fact: dict[str, object] = {
+        "kind": "line",
+        "destination": draw(st.sampled_from(DESTS)),
+        "product": draw(st.sampled_from(PRODUCTS)),
+        "dest_groups": tuple(draw(st.lists(st.sampled_from(GROUPS), max_size=3, unique=True))) or (EMPTY,),
+        "date": draw(st.sampled_from([20221231, 20230101, 20250409, 20260101])),
+    }
+    known = []
+    for spec in SPECS:
+        if draw(st.booleans()):
+            fact[f"spec_{spec}"] = draw(st.sampled_from(NUMBERS))
+            known.append(spec)
+    fact["specs_known"] = tuple(known) or (EMPTY,)
+    return fact
+
+
+def _compiled(nodes: list[Node]) -> list[CompiledRule]:
+    out = []
+    for i, node in enumerate(nodes):
+        rule = ReviewRule(effect="review", id=f"p.t.r{i}", title="t", when={"destinations": ["CN"]},  # type: ignore[arg-type]
+                          effective_from=dt.date(2020, 1, 1), message="m", citations=[{"cite": "15 CFR 744.11"}])  # type: ignore[list-item]
+        out.append(CompiledRule(i, PackRule(rule, "p", Location("x")), node))
+    return out
+
+
+@settings(max_examples=150)
+@given(nodes=st.lists(trees, min_size=1, max_size=5), sample=st.lists(facts(), min_size=1, max_size=6))
+def test_durable_and_reference_agree_on_generated_rules_and_facts(nodes: list[Node], sample: list[dict[str, object]]) -> None:
+    rules = _compiled(nodes)
+    durable = DurableMatcher(rules, "prop")
+    try:
+        assert durable.match(sample) == ReferenceMatcher(rules).match(sample)
+        assert durable.state_size() == 0
+    finally:
+        durable.close()
+
+
+_DURABLE = Engine.from_directory(RULES, backend="durable")
+_REFERENCE = Engine.from_directory(RULES, backend="reference")
+
+products = st.sampled_from(["NVIDIA H20", "H100", "Ascend 910B", "gallium", "laptop", "AMD MI308", "Unknown Gizmo", None])
+countries = st.sampled_from(["CN", "HK", "MO", "DE", "US", "RU", "SG", "VN", "IL", "CU", "MY"])
+parties = st.lists(
+    st.fixed_dictionaries({
+        "role": st.sampled_from(["end_user", "purchaser", "freight_forwarder", "ultimate_consignee"]),
+        "name": st.sampled_from(["Huawei Technologies Co., Ltd.", "huawei technologies co ltd", "SMIC", "Acme GmbH", "Huawei Tech Deutschland"]),
+        "country": countries,
+    }),
+    max_size=2,
+)
+
+
+@st.composite
+def transactions(draw: st.DrawFn) -> dict[str, object]:
+    n = draw(st.integers(1, 3))
+    items = []
+    for line in range(1, n + 1):
+        item: dict[str, object] = {"line": line, "quantity": 1}
+        product = draw(products)
+        if product:
+            item["product"] = product
+        if draw(st.booleans()) or not product:
+            item["eccn"] = draw(st.sampled_from(["3A090.a", "EAR99", "5A992.c", "4A090.b"]))
+        if draw(st.booleans()):
+            item["specs"] = {"tpp": draw(st.sampled_from([100.0, 2400.0, 4800.0, 16000.0]))}
+        items.append(item)
+    tx: dict[str, object] = {
+        "id": "P",
+        "date": draw(st.dates(dt.date(2023, 1, 1), dt.date(2026, 12, 31))).isoformat(),
+        "destination": draw(countries),
+        "parties": draw(parties),
+        "items": items,
+        "end_use_codes": draw(st.lists(st.sampled_from(["technical_analysis", "military", "civil"]), max_size=2, unique=True)),
+    }
+    if draw(st.booleans()):
+        tx["exporter"] = {"name": "X", "country": draw(countries)}
+    return tx
+
+
+@settings(max_examples=200)
+@given(tx=transactions())
+def test_both_backends_give_the_same_decision_on_generated_transactions(tx: dict[str, object]) -> None:
+    a, b = _DURABLE.evaluate(tx), _REFERENCE.evaluate(tx)
+    assert a.model_dump() == b.model_dump()
+
+
+@settings(max_examples=100)
+@given(tx=transactions())
+def test_an_unclassified_line_never_allows(tx: dict[str, object]) -> None:
+    items = list(tx["items"])  # type: ignore[call-overload]
+    items.append({"line": 99, "product": "Totally Unknown Part", "quantity": 1})
+    d = _DURABLE.evaluate({**tx, "items": items})
+    assert d.decision != "allow"
+    assert [ld.decision for ld in d.lines if ld.line == 99] != ["allow"]
