@@ -27,11 +27,11 @@ import itertools
 import threading
 from collections.abc import Callable, Sequence
 
-import durable_rules_engine  # type: ignore[import-not-found]
+import durable_rules_engine
 from durable import engine as durable_engine
 
 from compliance.match import MatchError
-from compliance.match.predicates import CompiledRule, Node
+from compliance.match.predicates import And, Cmp, CompiledRule, Has, In, Node, Not, Or
 
 __all__ = ["MAX_TERMS", "DurableMatcher", "RulesetTooLarge", "count_terms", "to_durable"]
 
@@ -59,14 +59,16 @@ class _NoHost:
 
 
 def count_terms(node: Node) -> int:
-    tag = node[0]
-    if tag in ("in", "has"):
-        return len(node[2])  # type: ignore[arg-type]
-    if tag == "cmp":
-        return 1
-    if tag in ("and", "or"):
-        return sum(count_terms(n) for n in node[1])  # type: ignore[union-attr]
-    return count_terms(node[1])  # type: ignore[arg-type]
+    match node:
+        case In(_, values) | Has(_, values):
+            return len(values)
+        case Cmp():
+            return 1
+        case And(parts) | Or(parts):
+            return sum(count_terms(n) for n in parts)
+        case Not(part):
+            return count_terms(part)
+    raise TypeError(f"unknown predicate {node!r}")
 
 
 def _join(op: str, parts: list[dict[str, object]]) -> dict[str, object]:
@@ -75,36 +77,31 @@ def _join(op: str, parts: list[dict[str, object]]) -> dict[str, object]:
 
 def to_durable(node: Node, negate: bool = False) -> dict[str, object]:
     """Translate a predicate tree to durable-rules' JSON, pushing negation down to the leaves."""
-    tag = node[0]
-    if tag == "in":
-        field, values = node[1], node[2]
-        if negate:
-            return _join("$and", [{"$neq": {field: v}} for v in values])  # type: ignore[union-attr]
-        return _join("$or", [{field: v} for v in values])  # type: ignore[union-attr]
-    if tag == "has":
-        field, values = node[1], node[2]
-        if negate:
-            return {"$iall": {field: _join("$and", [{"$neq": {"$i": v}} for v in values])}}  # type: ignore[union-attr]
-        return {"$iany": {field: _join("$or", [{"$i": v} for v in values])}}  # type: ignore[union-attr]
-    if tag == "cmp":
-        field, op, bound = node[1], node[2], node[3]  # type: ignore[misc]
-        if not negate:
-            return {_OPS[op]: {field: bound}}  # type: ignore[index]
-        opposite = {_NEG_OPS[op]: {field: bound}}  # type: ignore[index]
-        if field.startswith("spec_"):  # type: ignore[union-attr]
-            # not(spec >= x) also holds when the spec is unknown; `$nex` would hang, so ask specs_known.
-            unknown = {"$iall": {"specs_known": {"$neq": {"$i": field[5:]}}}}  # type: ignore[index]
-            return {"$or": [opposite, unknown]}
-        return opposite
-    if tag == "and":
-        parts = [to_durable(n, negate) for n in node[1]]  # type: ignore[union-attr]
-        return _join("$or" if negate else "$and", parts)
-    if tag == "or":
-        parts = [to_durable(n, negate) for n in node[1]]  # type: ignore[union-attr]
-        return _join("$and" if negate else "$or", parts)
-    if tag == "not":
-        return to_durable(node[1], not negate)  # type: ignore[arg-type]
-    raise ValueError(f"unknown predicate {tag!r}")
+    match node:
+        case In(field, values):
+            if negate:
+                return _join("$and", [{"$neq": {field: v}} for v in values])
+            return _join("$or", [{field: v} for v in values])
+        case Has(field, values):
+            if negate:
+                return {"$iall": {field: _join("$and", [{"$neq": {"$i": v}} for v in values])}}
+            return {"$iany": {field: _join("$or", [{"$i": v} for v in values])}}
+        case Cmp(field, op, bound):
+            if not negate:
+                return {_OPS[op]: {field: bound}}
+            opposite: dict[str, object] = {_NEG_OPS[op]: {field: bound}}
+            if field.startswith("spec_"):
+                # not(spec >= x) also holds when the spec is unknown; `$nex` would hang, so ask specs_known.
+                unknown: dict[str, object] = {"$iall": {"specs_known": {"$neq": {"$i": field.removeprefix("spec_")}}}}
+                return {"$or": [opposite, unknown]}
+            return opposite
+        case And(parts):
+            return _join("$or" if negate else "$and", [to_durable(n, negate) for n in parts])
+        case Or(parts):
+            return _join("$and" if negate else "$or", [to_durable(n, negate) for n in parts])
+        case Not(part):
+            return to_durable(part, not negate)
+    raise TypeError(f"unknown predicate {node!r}")
 
 
 class DurableMatcher:
@@ -178,7 +175,7 @@ class DurableMatcher:
     def state_size(self) -> int:
         """Facts currently held by the ruleset (0 between evaluations); used by tests."""
         with self._lock:
-            facts = self._ruleset.get_facts("0")
+            facts = self._ruleset.get_facts("0") if self._ruleset is not None else []
         return len(facts) if isinstance(facts, list) else 0
 
     def close(self) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +10,7 @@ from compliance import Engine
 from compliance.enrich import EMPTY
 from compliance.errors import Location
 from compliance.match.durable import DurableMatcher
-from compliance.match.predicates import CompiledRule, Node
+from compliance.match.predicates import And, Cmp, CompiledRule, Has, In, Node, Not, Or
 from compliance.match.reference import ReferenceMatcher
 from compliance.models.pack import ReviewRule
 from compliance.packs import PackRule
@@ -25,18 +23,18 @@ SPECS = ("tpp", "pd")
 NUMBERS = (0.0, 1600.0, 4800.0, 5000.5)
 
 leaf = st.one_of(
-    st.tuples(st.just("in"), st.just("destination"), st.lists(st.sampled_from(DESTS), min_size=1, max_size=3, unique=True).map(tuple)),
-    st.tuples(st.just("in"), st.just("product"), st.lists(st.sampled_from(PRODUCTS[:2]), min_size=1, max_size=2, unique=True).map(tuple)),
-    st.tuples(st.just("has"), st.just("dest_groups"), st.lists(st.sampled_from(GROUPS), min_size=1, max_size=2, unique=True).map(tuple)),
-    st.tuples(st.just("cmp"), st.sampled_from([f"spec_{s}" for s in SPECS]), st.sampled_from(["gt", "gte", "lt", "lte"]), st.sampled_from(NUMBERS)),
-    st.tuples(st.just("cmp"), st.just("date"), st.sampled_from(["gte", "lte"]), st.sampled_from([20230101.0, 20250409.0])),
+    st.builds(In, st.just("destination"), st.lists(st.sampled_from(DESTS), min_size=1, max_size=3, unique=True).map(tuple)),
+    st.builds(In, st.just("product"), st.lists(st.sampled_from(PRODUCTS[:2]), min_size=1, max_size=2, unique=True).map(tuple)),
+    st.builds(Has, st.just("dest_groups"), st.lists(st.sampled_from(GROUPS), min_size=1, max_size=2, unique=True).map(tuple)),
+    st.builds(Cmp, st.sampled_from([f"spec_{s}" for s in SPECS]), st.sampled_from(["gt", "gte", "lt", "lte"]), st.sampled_from(NUMBERS)),
+    st.builds(Cmp, st.just("date"), st.sampled_from(["gte", "lte"]), st.sampled_from([20230101.0, 20250409.0])),
 )
-trees: st.SearchStrategy[Any] = st.recursive(
+trees: st.SearchStrategy[Node] = st.recursive(
     leaf,
     lambda children: st.one_of(
-        st.tuples(st.just("and"), st.lists(children, min_size=1, max_size=3).map(tuple)),
-        st.tuples(st.just("or"), st.lists(children, min_size=1, max_size=3).map(tuple)),
-        st.tuples(st.just("not"), children),
+        st.builds(And, st.lists(children, min_size=1, max_size=3).map(tuple)),
+        st.builds(Or, st.lists(children, min_size=1, max_size=3).map(tuple)),
+        st.builds(Not, children),
     ),
     max_leaves=6,
 )

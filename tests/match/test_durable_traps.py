@@ -19,7 +19,7 @@ from compliance.enrich import EMPTY
 from compliance.errors import Location, PackError
 from compliance.match import MatchError
 from compliance.match.durable import DurableMatcher, RulesetTooLarge, to_durable
-from compliance.match.predicates import CompiledRule, Node
+from compliance.match.predicates import And, Cmp, CompiledRule, Has, In, Node, Not, Or
 from compliance.models.pack import ReviewRule
 from compliance.packs import PackRule
 from tests.conftest import RULES
@@ -97,7 +97,7 @@ def _fact(**fields: object) -> dict[str, object]:
 
 
 def test_matcher_reports_every_rule_on_one_fact_and_leaves_no_state() -> None:
-    rules = [_rule(f"p.t.r{i}", ("in", "destination", ("CN",)), i) for i in range(5)]
+    rules = [_rule(f"p.t.r{i}", In("destination", ("CN",)), i) for i in range(5)]
     m = DurableMatcher(rules, "test")
     try:
         for _ in range(3):  # the same fact again and again: unique ids, retracted each time
@@ -108,8 +108,8 @@ def test_matcher_reports_every_rule_on_one_fact_and_leaves_no_state() -> None:
 
 
 def test_two_matchers_with_the_same_name_do_not_collide() -> None:
-    a = DurableMatcher([_rule("p.t.a", ("in", "destination", ("CN",)))], "same")
-    b = DurableMatcher([_rule("p.t.b", ("in", "destination", ("DE",)))], "same")
+    a = DurableMatcher([_rule("p.t.a", In("destination", ("CN",)))], "same")
+    b = DurableMatcher([_rule("p.t.b", In("destination", ("DE",)))], "same")
     assert a.match([_fact(destination="CN")]) == [(0,)]
     assert b.match([_fact(destination="CN")]) == [()]
     a.close()
@@ -132,7 +132,7 @@ def test_an_error_inside_an_action_is_not_lost() -> None:
         def _record(self, index: int) -> None:
             raise RuntimeError("boom")
 
-    m = Faulty([_rule("p.t.a", ("in", "destination", ("CN",)))], "faulty")
+    m = Faulty([_rule("p.t.a", In("destination", ("CN",)))], "faulty")
     with pytest.raises(MatchError, match="boom"):
         m.match([_fact(destination="CN")])
 
@@ -153,11 +153,11 @@ def test_engine_turns_a_matching_failure_into_review() -> None:
 def test_oversized_ruleset_is_refused_instead_of_hanging() -> None:
     values = tuple(f"name-{i}" for i in range(450))
     with pytest.raises(RulesetTooLarge):
-        DurableMatcher([_rule("p.t.big", ("in", "product", values))], "big")
+        DurableMatcher([_rule("p.t.big", In("product", values))], "big")
 
 
 def test_negated_spec_test_holds_when_the_spec_is_unknown() -> None:
-    node: Node = ("not", ("cmp", "spec_tpp", "gte", 4800.0))
+    node: Node = Not(Cmp("spec_tpp", "gte", 4800.0))
     assert to_durable(node) == {"$or": [{"$lt": {"spec_tpp": 4800.0}}, {"$iall": {"specs_known": {"$neq": {"$i": "tpp"}}}}]}
     m = DurableMatcher([_rule("p.t.n", node)], "neg")
     assert m.match([_fact(specs_known=(EMPTY,)), _fact(spec_tpp=5000.0, specs_known=("tpp",))]) == [(0,), ()]
@@ -180,7 +180,7 @@ def test_pack_error_for_oversized_ruleset_points_at_the_rule(tmp_path: Path) -> 
 
 
 def test_closed_engine_fails_closed() -> None:
-    m = DurableMatcher([_rule("p.t.a", ("in", "destination", ("CN",)))], "closed")
+    m = DurableMatcher([_rule("p.t.a", In("destination", ("CN",)))], "closed")
     m.close()
     with pytest.raises(MatchError):
         m.match([_fact(destination="CN")])
