@@ -249,6 +249,7 @@ def _assemble(parsed: list[tuple[str, bytes, Document, object]], problems: list[
             metas[model.id] = (model, loc)
             files_by_pack.setdefault(model.id, []).append((name, raw))
             continue
+        assert isinstance(model, (RulesFile, CatalogFile, CountryGroupsFile, PartyListFile))
         pack_id = model.pack
         files_by_pack.setdefault(pack_id, []).append((name, raw))
         if isinstance(model, RulesFile):
