@@ -301,9 +301,10 @@ def _assemble(parsed: list[tuple[str, bytes, Document, object]], problems: list[
                     problems.append(Problem(doc.locate(("entries", i, "removed")), "inverted-window", f"entry {entry.name!r} is removed before it is added"))
 
     # Files must name a pack that exists.
-    for name, _raw, doc, model in parsed:
-        pack_id = getattr(model, "pack", None)
-        if pack_id is not None and pack_id not in metas:
+    for _name, _raw, doc, model in parsed:
+        named: str | None = getattr(model, "pack", None)
+        if named is not None and named not in metas:
+            pack_id = named
             close = difflib.get_close_matches(pack_id, list(metas), n=1)
             problems.append(
                 Problem(doc.locate(("pack",)), "unknown-pack", f"pack {pack_id!r} has no pack.yaml (kind: pack)",
