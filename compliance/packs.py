@@ -443,14 +443,14 @@ def _assemble(parsed: list[tuple[str, bytes, Document, object]], problems: list[
 
     # Files must name a pack that exists.
     for _name, _raw, doc, model in parsed:
-        pack_id = getattr(model, "pack", None)
-        if pack_id is not None and pack_id not in metas:
-            close = difflib.get_close_matches(pack_id, list(metas), n=1)
+        ref: str | None = getattr(model, "pack", None)
+        if ref is not None and ref not in metas:
+            close = difflib.get_close_matches(ref, list(metas), n=1)
             problems.append(
                 Problem(
                     doc.locate(("pack",)),
                     "unknown-pack",
-                    f"pack {pack_id!r} has no pack.yaml (kind: pack)",
+                    f"pack {ref!r} has no pack.yaml (kind: pack)",
                     help=f"did you mean {close[0]!r}?" if close else None,
                 )
             )
