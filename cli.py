@@ -13,11 +13,13 @@ from pathlib import Path
 
 import click
 
-from compliance import Engine, __version__
+from compliance import Engine, __version__, lint
 from compliance.errors import ComplianceError, ExitCode, InputError, PackError
 from compliance.intake import load_transaction
 from compliance.models.decision import Decision
 from compliance.report import decision_to_dict, render_decision, render_packs
+from compliance.report.junit import junit_problems
+from compliance.report.sarif import sarif_json
 
 EXIT_HELP = "Exit codes: 0 allow, 1 deny, 3 review, 2 bad input or usage, 4 rule-pack error; over several files the worst wins (error, deny, review, allow)."
 _RANK = {ExitCode.ALLOW: 0, ExitCode.REVIEW: 1, ExitCode.DENY: 2, ExitCode.INPUT_ERROR: 3, ExitCode.PACK_ERROR: 4}
@@ -57,7 +59,11 @@ def _load_engine(rules: tuple[str, ...], backend: str) -> Engine:
 
 
 rules_option = click.option(
-    "--rules", "rules", multiple=True, type=click.Path(), metavar="DIR",
+    "--rules",
+    "rules",
+    multiple=True,
+    type=click.Path(),
+    metavar="DIR",
     help="Rule pack directory (repeatable). Default: ./rules, else the bundled packs.",
 )
 
@@ -72,9 +78,19 @@ def main() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @rules_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--as-of", callback=_iso_date, metavar="DATE", help="Evaluate as of this date instead of each transaction's own date.")
-@click.option("--backend", type=click.Choice(["durable", "reference"]), default="durable", show_default=True,
-              help="Matching core; `reference` is the plain-Python oracle.")
+@click.option(
+    "--as-of",
+    callback=_iso_date,
+    metavar="DATE",
+    help="Evaluate as of this date instead of each transaction's own date.",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["durable", "reference"]),
+    default="durable",
+    show_default=True,
+    help="Matching core; `reference` is the plain-Python oracle.",
+)
 def check(files: tuple[str, ...], rules: tuple[str, ...], fmt: str, as_of: dt.date | None, backend: str) -> None:
     """Decide allow / deny / review for each transaction FILE (YAML or JSON)."""
     engine = _load_engine(rules, backend)
@@ -86,7 +102,9 @@ def check(files: tuple[str, ...], rules: tuple[str, ...], fmt: str, as_of: dt.da
         except InputError as err:
             _problems(err)
             codes.append(ExitCode.INPUT_ERROR)
-            results.append({"source": name, "error": {"code": "input-error", "problems": [p.to_dict() for p in err.problems]}})
+            results.append(
+                {"source": name, "error": {"code": "input-error", "problems": [p.to_dict() for p in err.problems]}}
+            )
             continue
         codes.append(_OUTCOME_EXIT[decision.decision])
         if fmt == "json":
@@ -108,13 +126,47 @@ def packs(rules: tuple[str, ...], fmt: str) -> None:
     engine = _load_engine(rules, "reference")
     if fmt == "json":
         listing = [
-            {"id": p.meta.id, "version": p.meta.version, "reviewed": str(p.meta.reviewed), "sha256": p.sha256,
-             "rules": sum(1 for r in engine.packset.rules if r.pack == p.meta.id), "title": p.meta.title, "files": list(p.files)}
+            {
+                "id": p.meta.id,
+                "version": p.meta.version,
+                "reviewed": str(p.meta.reviewed),
+                "sha256": p.sha256,
+                "rules": sum(1 for r in engine.packset.rules if r.pack == p.meta.id),
+                "title": p.meta.title,
+                "files": list(p.files),
+            }
             for p in engine.packset.packs
         ]
         click.echo(json.dumps({"schema_version": "1", "packs": listing}, indent=2))
     else:
         click.echo(render_packs(engine.packset))
+
+
+@main.command(epilog=EXIT_HELP)
+@click.argument("paths", nargs=-1, type=click.Path(), metavar="[DIR|FILE]...")
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 4), as CI should run it.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit"]), default="text", show_default=True
+)
+def validate(paths: tuple[str, ...], strict: bool, fmt: str) -> None:
+    """Check rule packs and their test cases; report every problem as file:line:col: level code message.
+
+    Problems go to stderr; stdout gets the summary (text) or the report (json, sarif, junit).
+    Exit 0 when clean, 4 when there are errors (or warnings, with --strict).
+    """
+    report = lint.validate(list(paths) or default_rules())
+    for problem in report.problems:
+        click.echo(problem.render(), err=True)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    elif fmt == "sarif":
+        click.echo(sarif_json(report.problems, version=__version__))
+    elif fmt == "junit":
+        click.echo(junit_problems(report.problems, report.files, strict=strict), nl=False)
+    else:
+        code = report.exit_code(strict=strict)
+        click.echo(f"{'ok' if code == ExitCode.ALLOW else 'failed'}: {report.summary()}")
+    sys.exit(report.exit_code(strict=strict))
 
 
 if __name__ == "__main__":
