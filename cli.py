@@ -21,7 +21,10 @@ from compliance.report import decision_to_dict, render_decision, render_packs
 from compliance.report.junit import junit_problems
 from compliance.report.sarif import sarif_json
 
-EXIT_HELP = "Exit codes: 0 allow, 1 deny, 3 review, 2 bad input or usage, 4 rule-pack error; over several files the worst wins (error, deny, review, allow)."
+EXIT_HELP = (
+    "Exit codes: 0 allow / clean, 1 deny, 3 review, 2 bad input or usage, 4 rule-pack error (validate: a problem; "
+    "test: a failing case); over several files the worst wins (error, deny, review, allow)."
+)
 _RANK = {ExitCode.ALLOW: 0, ExitCode.REVIEW: 1, ExitCode.DENY: 2, ExitCode.INPUT_ERROR: 3, ExitCode.PACK_ERROR: 4}
 _OUTCOME_EXIT = {"allow": ExitCode.ALLOW, "deny": ExitCode.DENY, "review": ExitCode.REVIEW}
 

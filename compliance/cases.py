@@ -15,7 +15,6 @@ Cases live beside the rules (``rules/<pack>/tests/*.yaml``)::
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +90,9 @@ def case_files(roots: Sequence[str | Path]) -> list[Path]:
             out.append(base)
             continue
         out += sorted(
-            p for p in base.rglob("*") if p.suffix in (".yaml", ".yml") and TEST_DIR_NAMES & set(p.relative_to(base).parts[:-1])
+            p
+            for p in base.rglob("*")
+            if p.suffix in (".yaml", ".yml") and TEST_DIR_NAMES & set(p.relative_to(base).parts[:-1])
         )
     return out
 
@@ -122,13 +123,23 @@ def load_cases(roots: Sequence[str | Path], known_rules: set[str]) -> list[Case]
             for key in ("rules", "not_rules"):
                 for j, rid in enumerate(getattr(spec.expect, key)):
                     if rid not in known_rules and not rid.startswith("engine."):
-                        problems.append(Problem(doc.locate(("cases", i, "expect", key, j)), "unknown-rule", f"case {cid} names unknown rule {rid!r}"))
+                        problems.append(
+                            Problem(
+                                doc.locate(("cases", i, "expect", key, j)),
+                                "unknown-rule",
+                                f"case {cid} names unknown rule {rid!r}",
+                            )
+                        )
             try:
                 if spec.file is not None:
                     tx = load_transaction(path.parent / spec.file)
                 else:
-                    sub = Document(doc.path, spec.transaction, {k[3:]: v for k, v in doc.spans.items() if k[:3] == ("cases", i, "transaction")},
-                                   {k[3:]: v for k, v in doc.key_spans.items() if k[:3] == ("cases", i, "transaction")})
+                    sub = Document(
+                        doc.path,
+                        spec.transaction,
+                        {k[3:]: v for k, v in doc.spans.items() if k[:3] == ("cases", i, "transaction")},
+                        {k[3:]: v for k, v in doc.key_spans.items() if k[:3] == ("cases", i, "transaction")},
+                    )
                     tx = transaction_from_document(sub)
             except InputError as err:
                 problems.extend(err.problems)
@@ -163,5 +174,3 @@ def run_case(engine: Engine, case: Case) -> CaseResult:
 
 def run_cases(engine: Engine, cases: Sequence[Case]) -> list[CaseResult]:
     return [run_case(engine, c) for c in cases]
-
-

@@ -467,9 +467,9 @@ def _coverage(pr: PackRule, meta: PackMeta, meta_at: Location) -> list[Problem]:
             Problem(
                 pr.location,
                 "window-outside-coverage",
-                f"rule {pr.rule.id!r} is in force {_fmt_window(lo, hi)}, entirely outside pack {meta.id!r}'s "
-                f"coverage {_fmt_window(meta.coverage_from, meta.coverage_to)} ({meta_at}); it can only fire on "
-                "dates the engine sends to review",
+                f"rule {pr.rule.id!r} is in force {_fmt_window(lo, hi)}, entirely outside the coverage of pack "
+                f"{meta.id!r}, {_fmt_window(meta.coverage_from, meta.coverage_to)} ({meta_at}); it can only fire "
+                "on dates the engine sends to review",
                 level="warning",
                 help="widen the pack's coverage or correct the rule's dates",
                 related=(meta_at,),

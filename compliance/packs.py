@@ -143,7 +143,8 @@ def pydantic_problems(exc: ValidationError, doc: Document, *, code_prefix: str =
             location = doc.locate(loc)
             code = _CODES.get(kind, "invalid-value")
         if code_prefix == "schema":
-            location, code, msg, help_text = _refine(doc, loc, kind, location, code, msg, help_text)
+            tag = str((err.get("ctx") or {}).get("discriminator", "")).strip("'")
+            location, code, msg, help_text = _refine(doc, loc, kind, location, code, msg, help_text, tag)
         problems.append(Problem(location, code, f"{field_name}: {msg}", help=help_text))
     return problems
 
@@ -165,7 +166,14 @@ _TYPE_ERRORS = frozenset(
 
 
 def _refine(
-    doc: Document, loc: PathKey, kind: str, location: Location, code: str, msg: str, help_text: str | None
+    doc: Document,
+    loc: PathKey,
+    kind: str,
+    location: Location,
+    code: str,
+    msg: str,
+    help_text: str | None,
+    tag: str,
 ) -> tuple[Location, str, str, str | None]:
     """Pack-specific codes for problems that have a name in the house style (``missing-citation``, ...)."""
     if loc and loc[-1] in ("citations", "sources") and kind in ("missing", "too_short"):
@@ -177,6 +185,8 @@ def _refine(
         )
     if kind == "value_error" and msg.startswith("effective_to "):
         return doc.locate((*loc, "effective_to")), "inverted-window", msg, "effective_to is the last day in force"
+    if kind == "union_tag_invalid" and tag:
+        return doc.locate((*loc, tag)), code, msg, help_text  # point at `effect: forbid`, not the whole rule
     if kind in _TYPE_ERRORS:
         return location, "wrong-type", msg, help_text
     return location, code, msg, help_text
@@ -201,7 +211,7 @@ def _data_path(data: object, loc: tuple[object, ...], kind: str) -> tuple[PathKe
             if part in node:
                 out.append(part)
                 node = node[part]
-            elif last:
+            elif last and kind in ("missing", "extra_forbidden"):
                 out.append(part)
             # else: a discriminated-union tag or model name that is not in the data
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
@@ -382,7 +392,11 @@ def _assemble(parsed: list[tuple[str, bytes, Document, object]], problems: list[
                 if rule.id in seen_rules:
                     problems.append(
                         Problem(
-                            loc, "duplicate-rule-id", f"rule id {rule.id!r} is already used at {seen_rules[rule.id]}"
+                            loc,
+                            "duplicate-rule-id",
+                            f"rule id {rule.id!r} is already used at {seen_rules[rule.id]}",
+                            help="rule ids are never reused; give this rule a new id",
+                            related=(seen_rules[rule.id],),
                         )
                     )
                     continue
