@@ -151,7 +151,7 @@ def quality_problems(files: Iterable[ParsedFile]) -> list[Problem]:
     for f in files:
         out += _citation_problems(f.doc)
         if isinstance(f.model, RulesFile):
-            for i, rule in enumerate(f.model.rules):
+            for i, rule in f.rules():
                 for key in ("when", "unless"):
                     out += _code_problems(f.doc, f.model.pack, ("rules", i, key), getattr(rule, key) is not None)
         elif isinstance(f.model, CatalogFile):
@@ -267,9 +267,8 @@ def _version_overlaps(files: list[ParsedFile]) -> list[Problem]:
     """Versions of one rule (same id stem) must hand over, not overlap: both would fire on the same date."""
     by_stem: dict[str, list[tuple[Rule, Location]]] = {}
     for f in files:
-        if isinstance(f.model, RulesFile):
-            for i, rule in enumerate(f.model.rules):
-                by_stem.setdefault(id_stem(rule.id), []).append((rule, f.doc.locate(("rules", i, "id"))))
+        for i, rule in f.rules():
+            by_stem.setdefault(id_stem(rule.id), []).append((rule, f.doc.locate(("rules", i, "id"))))
     out: list[Problem] = []
     for versions in by_stem.values():
         for (a, a_at), (b, b_at) in combinations(versions, 2):

@@ -250,6 +250,16 @@ class ParsedFile:
     raw: bytes
     doc: Document
     model: object
+    # For a rules file recovered rule by rule after a schema error: the index in the file of each rule kept.
+    rule_index: tuple[int, ...] | None = None
+
+    def rules(self) -> list[tuple[int, Rule]]:
+        """``(index in the file, rule)`` for each rule this file contributes."""
+        if not isinstance(self.model, RulesFile):
+            return []
+        if self.rule_index is None:
+            return list(enumerate(self.model.rules))
+        return list(zip(self.rule_index, self.model.rules, strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,12 +321,15 @@ def collect_packs(roots: Sequence[str | Path]) -> Collected:
             taken = {p.location for p in sentinels}
             problems.extend(p for p in pydantic_problems(exc, doc) if p.location not in taken)
             problems.extend(sentinels)
+            recovered = _recover_rules(doc, raw)
+            if recovered is not None:
+                parsed.append(recovered)
             continue
         problems.extend(sentinels)
         parsed.append(ParsedFile(name, raw, doc, model))
     if not parsed and not problems and not test_files:
         problems.append(Problem(Location(", ".join(str(r) for r in roots)), "no-packs", "no rule pack files found"))
-    packset = _assemble([(f.name, f.raw, f.doc, f.model) for f in parsed], problems)
+    packset = _assemble(parsed, problems)
     return Collected(packset, tuple(sorted(problems)), tuple(parsed), tuple(test_files))
 
 
@@ -359,7 +372,38 @@ def sentinel_problems(doc: Document) -> list[Problem]:
     return out
 
 
-def _assemble(parsed: list[tuple[str, bytes, Document, object]], problems: list[Problem]) -> PackSet | None:
+_RULE_ADAPTER: TypeAdapter[Rule] = TypeAdapter(Rule)
+
+
+def _recover_rules(doc: Document, raw: bytes) -> ParsedFile | None:
+    """After a schema error in a rules file, keep the rules that are valid (ignoring their unknown keys, which
+    are already reported) so their references and ids are still checked: every problem in one run."""
+    data = doc.data
+    if not isinstance(data, dict) or data.get("kind") != "rules" or not isinstance(data.get("rules"), list):
+        return None
+    pack = data.get("pack")
+    if not isinstance(pack, str):
+        return None
+    kept: list[tuple[int, Rule]] = []
+    for i, item in enumerate(data["rules"]):
+        candidate = item
+        for _attempt in range(2):
+            try:
+                kept.append((i, _RULE_ADAPTER.validate_python(candidate)))
+                break
+            except ValidationError as exc:
+                errors = exc.errors(include_url=False)
+                if _attempt or not isinstance(item, dict) or any(e["type"] != "extra_forbidden" for e in errors):
+                    break
+                unknown = {_data_path(item, tuple(e["loc"]), e["type"])[0] for e in errors}
+                candidate = {k: v for k, v in item.items() if (k,) not in unknown}
+    if not kept:
+        return None
+    model = RulesFile.model_construct(kind="rules", pack=pack, rules=[r for _i, r in kept])
+    return ParsedFile(doc.path, raw, doc, model, tuple(i for i, _r in kept))
+
+
+def _assemble(parsed: list[ParsedFile], problems: list[Problem]) -> PackSet | None:
     metas: dict[str, tuple[PackMeta, Location]] = {}
     files_by_pack: dict[str, list[tuple[str, bytes]]] = {}
     products = []
@@ -372,7 +416,8 @@ def _assemble(parsed: list[tuple[str, bytes, Document, object]], problems: list[
     product_locs: dict[str, Location] = {}
     locations: dict[str, Location] = {}
 
-    for name, raw, doc, model in parsed:
+    for f in parsed:
+        name, raw, doc, model = f.name, f.raw, f.doc, f.model
         if isinstance(model, PackMeta):
             loc = doc.locate(("id",))
             if model.id in metas:
@@ -386,7 +431,7 @@ def _assemble(parsed: list[tuple[str, bytes, Document, object]], problems: list[
         pack_id: str = getattr(model, "pack", "")
         files_by_pack.setdefault(pack_id, []).append((name, raw))
         if isinstance(model, RulesFile):
-            for i, rule in enumerate(model.rules):
+            for i, rule in f.rules():
                 loc = doc.locate(("rules", i, "id"))
                 packrule = PackRule(rule, pack_id, loc)
                 if rule.id in seen_rules:
@@ -456,7 +501,8 @@ def _assemble(parsed: list[tuple[str, bytes, Document, object]], problems: list[
                     )
 
     # Files must name a pack that exists.
-    for _name, _raw, doc, model in parsed:
+    for f in parsed:
+        doc, model = f.doc, f.model
         ref: str | None = getattr(model, "pack", None)
         if ref is not None and ref not in metas:
             close = difflib.get_close_matches(ref, list(metas), n=1)
