@@ -13,12 +13,12 @@ from pathlib import Path
 
 import click
 
-from compliance import Engine, __version__, lint
+from compliance import Engine, __version__, cases, lint
 from compliance.errors import ComplianceError, ExitCode, InputError, PackError
 from compliance.intake import load_transaction
 from compliance.models.decision import Decision
 from compliance.report import decision_to_dict, render_decision, render_packs
-from compliance.report.junit import junit_problems
+from compliance.report.junit import junit_cases, junit_problems
 from compliance.report.sarif import sarif_json
 
 EXIT_HELP = (
@@ -170,6 +170,47 @@ def validate(paths: tuple[str, ...], strict: bool, fmt: str) -> None:
         code = report.exit_code(strict=strict)
         click.echo(f"{'ok' if code == ExitCode.ALLOW else 'failed'}: {report.summary()}")
     sys.exit(report.exit_code(strict=strict))
+
+
+@main.command("test", epilog=EXIT_HELP)
+@click.argument("dirs", nargs=-1, type=click.Path(), metavar="[DIR]...")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
+@click.option(
+    "--backend",
+    type=click.Choice(["durable", "reference", "both"]),
+    default="both",
+    show_default=True,
+    help="Run every case on this matcher, or on both (they must agree).",
+)
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(0, 100),
+    metavar="PCT",
+    help="Fail (exit 4) when fewer than PCT percent of the rules fire in some case.",
+)
+def test_cmd(dirs: tuple[str, ...], fmt: str, backend: str, min_coverage: float | None) -> None:
+    """Run the test cases beside the rules (tests/*.yaml): PASS, FAIL, ERROR or SKIPPED per case and backend.
+
+    Prints a diff of expected (-) against actual (+) under each failure, and the rules no case made fire.
+    Exit 0 when every case passes, 4 on a failure, an error or coverage below --min-coverage.
+    """
+    backends = cases.BACKENDS if backend == "both" else (backend,)
+    try:
+        run = cases.run_suite(list(dirs) or default_rules(), backends)
+    except PackError as err:
+        _problems(err)
+        click.echo(f"error: {len(err.errors)} problem(s) in the packs or their cases; no case was run", err=True)
+        sys.exit(ExitCode.PACK_ERROR)
+    if fmt == "json":
+        click.echo(json.dumps(cases.to_dict(run), indent=2, ensure_ascii=False))
+    elif fmt == "junit":
+        click.echo(junit_cases(cases.to_junit(run), name="compliance test"), nl=False)
+    else:
+        click.echo(cases.render_text(run))
+    low = min_coverage is not None and run.coverage < min_coverage
+    if low:
+        click.echo(f"error: rule coverage {run.coverage:.1f}% is below --min-coverage {min_coverage:g}%", err=True)
+    sys.exit(ExitCode.ALLOW if run.ok and not low else ExitCode.PACK_ERROR)
 
 
 if __name__ == "__main__":
