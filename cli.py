@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from compliance import Engine, __version__, cases, lint
+from compliance import Engine, __version__, cases, lint, schema
+from compliance import diff as packdiff
 from compliance.errors import ComplianceError, ExitCode, InputError, PackError
 from compliance.intake import load_transaction
 from compliance.models.decision import Decision
@@ -211,6 +212,54 @@ def test_cmd(dirs: tuple[str, ...], fmt: str, backend: str, min_coverage: float 
     if low:
         click.echo(f"error: rule coverage {run.coverage:.1f}% is below --min-coverage {min_coverage:g}%", err=True)
     sys.exit(ExitCode.ALLOW if run.ok and not low else ExitCode.PACK_ERROR)
+
+
+@main.command("schema", epilog=EXIT_HELP)
+@click.argument("name", type=click.Choice(schema.SCHEMA_NAMES), default="pack")
+def schema_cmd(name: schema.SchemaName) -> None:
+    """Print the JSON Schema of a file format (pack, transaction, decision, tests) for editors and CI.
+
+    In a YAML file: `# yaml-language-server: $schema=<path or URL of the saved schema>`; see docs/ci.md.
+    """
+    click.echo(schema.schema_json(name), nl=False)
+
+
+@main.command("diff", epilog=EXIT_HELP)
+@click.argument("old_dir", type=click.Path())
+@click.argument("new_dir", type=click.Path())
+@click.option(
+    "--corpus",
+    required=True,
+    type=click.Path(exists=True),
+    metavar="DIR",
+    help="Directory of transaction files (YAML or JSON) to evaluate under both versions.",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--as-of", callback=_iso_date, metavar="DATE", help="Evaluate every transaction as of this date.")
+@click.option("--backend", type=click.Choice(["durable", "reference"]), default="reference", show_default=True)
+@click.option("--fail-on-change", is_flag=True, help="Exit 3 (review) when any transaction changed.")
+def diff_cmd(
+    old_dir: str, new_dir: str, corpus: str, fmt: str, as_of: dt.date | None, backend: str, fail_on_change: bool
+) -> None:
+    """Report every corpus transaction whose decision or findings differ between OLD_DIR and NEW_DIR packs.
+
+    Grouped by rule: the impact of a pack change before it is merged. Exit 0 (changes are the result),
+    3 with --fail-on-change when something changed, 2 when a corpus file is bad, 4 when a pack is.
+    """
+    try:
+        report = packdiff.diff_corpus([old_dir], [new_dir], corpus, as_of=as_of, backend=backend)
+    except PackError as err:
+        _problems(err)
+        sys.exit(ExitCode.PACK_ERROR)
+    for problem in report.problems:
+        click.echo(problem.render(), err=True)
+    if fmt == "json":
+        click.echo(json.dumps(packdiff.to_dict(report), indent=2, ensure_ascii=False))
+    else:
+        click.echo(packdiff.render_text(report))
+    codes = [ExitCode.INPUT_ERROR] if report.problems else []
+    codes += [ExitCode.REVIEW] if fail_on_change and report.changes else []
+    sys.exit(_worst(codes))
 
 
 if __name__ == "__main__":
