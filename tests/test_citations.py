@@ -32,8 +32,19 @@ def test_recognised_forms(text: str, kind: str, parts: tuple[str, ...]) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["15 CFR", "CFR 744.11", "15 CFR parts 774-730", "88 FR", "FR Doc. 26-1", "MOFCOM Announcement 46",
-     "Announcement No. 23 of 2023", "State Council Order 792", "Export Control Law", "BIS guidance", ""],
+    [
+        "15 CFR",
+        "CFR 744.11",
+        "15 CFR parts 774-730",
+        "88 FR",
+        "FR Doc. 26-1",
+        "MOFCOM Announcement 46",
+        "Announcement No. 23 of 2023",
+        "State Council Order 792",
+        "Export Control Law",
+        "BIS guidance",
+        "",
+    ],
 )
 def test_unrecognised_without_url_is_a_problem(text: str) -> None:
     assert parse_citation(text) is None
