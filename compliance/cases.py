@@ -153,6 +153,15 @@ def load_cases(roots: Sequence[str | Path], known_rules: set[str]) -> list[Case]
                         )
             try:
                 if spec.file is not None:
+                    if not (path.parent / spec.file).is_file():
+                        problems.append(
+                            Problem(
+                                doc.locate(("cases", i, "file")),
+                                "no-such-file",
+                                f"case {cid}: transaction file {spec.file!r} does not exist (relative to this file)",
+                            )
+                        )
+                        continue
                     tx = load_transaction(path.parent / spec.file)
                 else:
                     sub = Document(

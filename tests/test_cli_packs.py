@@ -218,3 +218,21 @@ def test_diff_bad_corpus_file_and_bad_pack(tmp_path: Path) -> None:
         "diff", str(FIX / "packs" / "unknown-key"), str(base / "new"), "--corpus", str(base / "corpus")
     )
     assert code == 4 and "unknown-key" in err
+
+
+def test_case_with_missing_transaction_file_is_located(tmp_path: Path) -> None:
+    import shutil
+
+    suite = tmp_path / "demo"
+    shutil.copytree(ROOT / FIX / "suites" / "demo", suite)
+    cases = suite / "tests" / "cases.yaml"
+    cases.write_text(
+        cases.read_text().replace("    transaction: {id: T1,", "    file: missing.yaml\n    x: {id: T1,", 1)
+    )
+    cases.write_text(cases.read_text().replace("    x: {id: T1,", "    # {id: T1,", 1))
+    code, out, err = run("test", str(suite))
+    assert code == 4 and out == ""
+    assert (
+        f"{cases}:6:11: error no-such-file case us-demo/china-held: transaction file 'missing.yaml' does not exist"
+        in err
+    )
