@@ -55,6 +55,9 @@ class Problem:
     message: str
     level: Level = "error"
     help: str | None = field(default=None, compare=False)
+    # Other places the problem involves (the rule that shadows this one, the first definition of a
+    # duplicate); shown in the message, and as SARIF ``relatedLocations``.
+    related: tuple[Location, ...] = field(default=(), compare=False)
 
     def render(self) -> str:
         text = f"{self.location}: {self.level} {self.code} {self.message}"
@@ -71,6 +74,7 @@ class Problem:
             "code": self.code,
             "message": self.message,
             "help": self.help,
+            "related": [{"file": r.file, "line": r.line, "col": r.col} for r in self.related],
         }
 
 

@@ -18,7 +18,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from compliance.errors import InputError, Location, Problem
 
-__all__ = ["Document", "Limits", "PathKey", "load_document", "parse_text"]
+__all__ = ["Document", "Limits", "PathKey", "load_document", "parse_bytes", "parse_text", "read_bounded"]
 
 PathKey = tuple[str | int, ...]
 
@@ -30,6 +30,8 @@ class Limits:
     max_bytes: int = 8 * 1024 * 1024
     max_depth: int = 64
     max_nodes: int = 1_000_000
+    # Values built by following aliases: reuse of a citation is fine, a "billion laughs" is not.
+    max_alias_nodes: int = 10_000
 
 
 DEFAULT_LIMITS = Limits()
@@ -74,7 +76,29 @@ _PLAIN_TAGS = {
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader whose only implicit types are int, float, null and true/false."""
+    """SafeLoader whose only implicit types are int, float, null and true/false.
+
+    PyYAML's composer recurses once per nesting level, so ``[[[[...]]]]`` a hundred thousand deep would
+    end in a ``RecursionError``; the depth is counted here and refused long before that.
+    """
+
+    max_depth = DEFAULT_LIMITS.max_depth
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        depth = getattr(self, "_depth", 0) + 1
+        if depth > self.max_depth + 1:
+            raise _TooDeep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+        self._depth = depth
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth = depth - 1
+
+
+class _TooDeep(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        super().__init__("too deep")
+        self.mark = mark
 
 
 _Loader.yaml_implicit_resolvers = {}
@@ -92,6 +116,9 @@ class _Builder:
         self.spans: dict[PathKey, tuple[int, int]] = {}
         self.key_spans: dict[PathKey, tuple[int, int]] = {}
         self.problems: list[Problem] = []
+        self.built: set[int] = set()
+        self.stack: set[int] = set()
+        self.alias_nodes = 0
 
     def _at(self, node: Node) -> Location:
         return Location(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -99,12 +126,31 @@ class _Builder:
     def _fail(self, node: Node, code: str, message: str, help: str | None = None) -> None:
         self.problems.append(Problem(self._at(node), code, message, help=help))
 
-    def build(self, node: Node, loc: PathKey, depth: int) -> object:
+    def build(self, node: Node, loc: PathKey, depth: int, aliased: bool = False) -> object:
         self.nodes += 1
         if self.nodes > self.limits.max_nodes:
-            raise _TooBig(node, f"more than {self.limits.max_nodes} values (alias expansion?)")
+            raise _TooBig(node, f"more than {self.limits.max_nodes} values")
         if depth > self.limits.max_depth:
             raise _TooBig(node, f"nesting deeper than {self.limits.max_depth} levels")
+        key = id(node)
+        if key in self.stack:
+            raise _TooBig(node, "an alias refers to a node that contains it (recursive alias)")
+        if key in self.built and isinstance(node, (SequenceNode, MappingNode)):
+            aliased = True  # a second visit of the same collection: the document uses an alias
+        self.built.add(key)
+        if aliased:
+            self.alias_nodes += 1
+            if self.alias_nodes > self.limits.max_alias_nodes:
+                raise _TooBig(
+                    node, f'aliases expand to more than {self.limits.max_alias_nodes} values ("billion laughs"?)'
+                )
+        self.stack.add(key)
+        try:
+            return self._build(node, loc, depth, aliased)
+        finally:
+            self.stack.discard(key)
+
+    def _build(self, node: Node, loc: PathKey, depth: int, aliased: bool) -> object:
         self.spans[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if node.tag not in _PLAIN_TAGS:
             self._fail(node, "yaml-tag", f"tag {node.tag!r} is not allowed; packs hold plain data only")
@@ -112,7 +158,7 @@ class _Builder:
         if isinstance(node, ScalarNode):
             return _scalar(node)
         if isinstance(node, SequenceNode):
-            return [self.build(child, (*loc, i), depth + 1) for i, child in enumerate(node.value)]
+            return [self.build(child, (*loc, i), depth + 1, aliased) for i, child in enumerate(node.value)]
         if isinstance(node, MappingNode):
             out: dict[str, object] = {}
             for key_node, value_node in node.value:
@@ -127,7 +173,7 @@ class _Builder:
                     self._fail(key_node, "duplicate-key", f"key {key!r} appears twice in this mapping")
                     continue
                 self.key_spans[(*loc, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                out[key] = self.build(value_node, (*loc, key), depth + 1)
+                out[key] = self.build(value_node, (*loc, key), depth + 1, aliased)
             return out
         self._fail(node, "yaml-node", "unsupported YAML node")
         return None
@@ -156,19 +202,43 @@ def _scalar(node: ScalarNode) -> object:
 def parse_text(text: str, path: str, *, limits: Limits = DEFAULT_LIMITS, fmt: str = "yaml") -> Document:
     """Parse YAML (or JSON, which is read by ``json`` for exactness) into a located :class:`Document`."""
     if "\x00" in text:
-        raise InputError([Problem(Location(path, 1, 1), "binary", "file contains NUL bytes; expected YAML or JSON text")])
+        raise InputError(
+            [Problem(Location(path, 1, 1), "binary", "file contains NUL bytes; expected YAML or JSON text")]
+        )
     if fmt == "json":
         return _parse_json(text, path, limits)
     try:
         loader = _Loader(text)
+        loader.max_depth = limits.max_depth
         try:
             root = loader.get_single_node()
         finally:
             loader.dispose()
+    except _TooDeep as deep:
+        loc = Location(path, deep.mark.line + 1, deep.mark.column + 1)
+        raise InputError(
+            [Problem(loc, "too-large", f"document refused: nesting deeper than {limits.max_depth} levels")]
+        ) from None
+    except RecursionError:
+        raise InputError([Problem(Location(path, 1, 1), "too-large", "document refused: nesting too deep")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
         raise InputError([Problem(loc, "yaml-syntax", f"YAML syntax error: {exc.problem or exc}")]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise InputError(
+            [
+                Problem(
+                    Location(path, line, col),
+                    "encoding",
+                    f"control character {char!r} (U+{ord(char):04X}) is not allowed in YAML",
+                    help="remove it; packs are plain UTF-8 text",
+                )
+            ]
+        ) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(Location(path, 1, 1), "yaml-syntax", f"YAML error: {exc}")]) from None
     if root is None:
@@ -198,7 +268,9 @@ def _parse_json(text: str, path: str, limits: Limits) -> Document:
     try:
         data = json.loads(text, object_pairs_hook=pairs)
     except json.JSONDecodeError as exc:
-        raise InputError([Problem(Location(path, exc.lineno, exc.colno), "json-syntax", f"JSON syntax error: {exc.msg}")]) from None
+        raise InputError(
+            [Problem(Location(path, exc.lineno, exc.colno), "json-syntax", f"JSON syntax error: {exc.msg}")]
+        ) from None
     except RecursionError:
         raise InputError([Problem(Location(path, 1, 1), "too-large", "document refused: nesting too deep")]) from None
     # Positions come from reading the same text as YAML (JSON is nearly a subset); best effort only.
@@ -212,29 +284,77 @@ def _parse_json(text: str, path: str, limits: Limits) -> Document:
     return Document(path, data, spans, key_spans)
 
 
+def read_bounded(path: str | Path, name: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """Read at most ``max_bytes`` (plus one, to tell) so a huge or endless file never fills memory."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(limits.max_bytes + 1)
+    except OSError as exc:
+        raise InputError([Problem(Location(name), "unreadable", f"cannot read file: {exc.strerror or exc}")]) from None
+    if len(raw) > limits.max_bytes:
+        raise InputError(
+            [
+                Problem(
+                    Location(name),
+                    "too-large",
+                    f"file is larger than the limit of {limits.max_bytes} bytes",
+                    help="split the data into several files",
+                )
+            ]
+        )
+    return raw
+
+
 def load_document(path: str | Path, *, limits: Limits = DEFAULT_LIMITS, display: str | None = None) -> Document:
     """Read and parse one file; every failure is an :class:`InputError` naming the file."""
     name = display or str(path)
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > limits.max_bytes:
-            raise InputError([Problem(Location(name), "too-large", f"file is {size} bytes; the limit is {limits.max_bytes}")])
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise InputError([Problem(Location(name), "unreadable", f"cannot read file: {exc.strerror or exc}")]) from None
-    return parse_bytes(raw, name, limits=limits, fmt="json" if p.suffix.lower() == ".json" else "yaml")
+    raw = read_bounded(path, name, limits)
+    return parse_bytes(raw, name, limits=limits, fmt="json" if Path(path).suffix.lower() == ".json" else "yaml")
+
+
+_WIDE_BOMS = {
+    b"\xff\xfe\x00\x00": "UTF-32",
+    b"\x00\x00\xfe\xff": "UTF-32",
+    b"\xff\xfe": "UTF-16",
+    b"\xfe\xff": "UTF-16",
+}
 
 
 def parse_bytes(raw: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, fmt: str = "yaml") -> Document:
+    """Decode (UTF-8 only) and parse; binary data and other encodings are a located problem, never a crash."""
     if len(raw) > limits.max_bytes:
-        raise InputError([Problem(Location(name), "too-large", f"input is {len(raw)} bytes; the limit is {limits.max_bytes}")])
+        raise InputError(
+            [Problem(Location(name), "too-large", f"input is {len(raw)} bytes; the limit is {limits.max_bytes}")]
+        )
+    for bom, encoding in _WIDE_BOMS.items():
+        if raw.startswith(bom):
+            raise InputError(
+                [
+                    Problem(
+                        Location(name, 1, 1),
+                        "encoding",
+                        f"file is {encoding} text; expected UTF-8",
+                        help="save the file as UTF-8",
+                    )
+                ]
+            )
     if b"\x00" in raw:
-        raise InputError([Problem(Location(name, 1, 1), "binary", "file contains NUL bytes; expected YAML or JSON text")])
+        raise InputError(
+            [Problem(Location(name, 1, 1), "binary", "file contains NUL bytes; expected YAML or JSON text")]
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError([Problem(Location(name, line, col), "encoding", "file is not valid UTF-8 text")]) from None
+        raise InputError(
+            [
+                Problem(
+                    Location(name, line, col),
+                    "encoding",
+                    "file is not valid UTF-8 text",
+                    help="save the file as UTF-8 (a Latin-1 or Windows-1252 file needs converting)",
+                )
+            ]
+        ) from None
     return parse_text(text, name, limits=limits, fmt=fmt)
