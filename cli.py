@@ -16,9 +16,14 @@ import click
 from compliance import Engine, __version__, cases, lint, schema
 from compliance import diff as packdiff
 from compliance.errors import ComplianceError, ExitCode, InputError, PackError
-from compliance.intake import load_transaction
+from compliance.audit import AuditLog, verify_chain
+from compliance.batch import CSV_COLUMNS, read_sources
+from compliance.bulk import Result, evaluate_records, evaluate_records_parallel
+from compliance.replay import replay
+from compliance.source import load_document
 from compliance.models.decision import Decision
-from compliance.report import decision_to_dict, render_decision, render_packs
+from compliance.report import render_decision, render_packs
+from compliance.report.batch import CSV_SUMMARY_COLUMNS, Progress, Tally, csv_row, jsonl_line
 from compliance.report.junit import junit_cases, junit_problems
 from compliance.report.sarif import sarif_json
 
@@ -81,45 +86,134 @@ def main() -> None:
 @main.command(epilog=EXIT_HELP)
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @rules_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option(
-    "--as-of",
-    callback=_iso_date,
-    metavar="DATE",
-    help="Evaluate as of this date instead of each transaction's own date.",
-)
-@click.option(
-    "--backend",
-    type=click.Choice(["durable", "reference"]),
-    default="durable",
-    show_default=True,
-    help="Matching core; `reference` is the plain-Python oracle.",
-)
-def check(files: tuple[str, ...], rules: tuple[str, ...], fmt: str, as_of: dt.date | None, backend: str) -> None:
-    """Decide allow / deny / review for each transaction FILE (YAML or JSON)."""
-    engine = _load_engine(rules, backend)
-    codes: list[ExitCode] = []
-    results: list[dict[str, object]] = []
-    for name in files:
-        try:
-            decision: Decision = engine.evaluate(load_transaction(name), as_of=as_of)
-        except InputError as err:
-            _problems(err)
-            codes.append(ExitCode.INPUT_ERROR)
-            results.append(
-                {"source": name, "error": {"code": "input-error", "problems": [p.to_dict() for p in err.problems]}}
-            )
-            continue
-        codes.append(_OUTCOME_EXIT[decision.decision])
-        if fmt == "json":
-            results.append(decision_to_dict(decision))
-        else:
-            click.echo(render_decision(decision, name))
-            click.echo()
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]), default="text", show_default=True,
+              help="text for people; json: one decision (an array for several); jsonl: one per line; csv: a summary.")
+@click.option("--as-of", callback=_iso_date, metavar="DATE", help="Evaluate as of this date instead of each transaction's own date.")
+@click.option("--backend", type=click.Choice(["durable", "reference"]), default="durable", show_default=True,
+              help="Matching core; `reference` is the plain-Python oracle.")
+@click.option("--input-format", type=click.Choice(["auto", "yaml", "json", "jsonl", "csv"]), default="auto", show_default=True,
+              help="How to read FILES (auto: by extension; `-` defaults to jsonl).")
+@click.option("--csv-map", type=click.Path(exists=True, dir_okay=False), help="YAML mapping of field -> CSV column header.")
+@click.option("--fail-on", type=click.Choice(["deny", "review"]), default="review", show_default=True,
+              help="`deny`: reviews exit 0; `review`: reviews exit 3.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes (output stays in input order).")
+@click.option("--audit-log", type=click.Path(dir_okay=False), help="Append a hash-chained receipt per decision to this file.")
+@click.option("--quiet", is_flag=True, help="No progress line and no summary on stderr.")
+def check(
+    files: tuple[str, ...], rules: tuple[str, ...], fmt: str, as_of: dt.date | None, backend: str, input_format: str,
+    csv_map: str | None, fail_on: str, jobs: int, audit_log: str | None, quiet: bool,
+) -> None:
+    """Decide allow / deny / review for each transaction in FILES.
+
+    FILES are YAML or JSON transaction files, directories of them, JSON Lines (one transaction per line), CSV (one
+    row per order line, see docs/erp.md), or `-` for standard input. Every record gives exactly one output.
+    """
+    mapping = _csv_mapping(csv_map)
+    roots = rules or tuple(default_rules())
+    engine = _load_engine(roots, backend)
+    records = read_sources(files, fmt=input_format, csv_map=mapping)  # type: ignore[arg-type]
+    if jobs > 1:
+        results = evaluate_records_parallel(roots, records, jobs=jobs, backend=backend, as_of=as_of)
+    else:
+        results = evaluate_records(engine, records, as_of=as_of)
+    tally = Tally()
+    log = AuditLog(audit_log) if audit_log else None
+    progress = Progress(sys.stderr) if sys.stderr.isatty() and not quiet else None
+    collected: list[dict[str, object]] = []
+    if fmt == "csv":
+        click.echo(",".join(CSV_SUMMARY_COLUMNS))
+    try:
+        for result in results:
+            tally.add(result)
+            _emit(result, fmt, collected)
+            if log is not None and result.decision is not None and result.record.transaction is not None:
+                log.append(result.record.transaction, result.decision, dt.datetime.now(dt.timezone.utc))
+            if progress is not None:
+                progress.update(tally.total)
+    finally:
+        if log is not None:
+            log.close()
+        if progress is not None:
+            progress.done()
     if fmt == "json":
-        payload: object = results[0] if len(files) == 1 and "error" not in results[0] else results
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
-    sys.exit(_worst(codes))
+        single = len(collected) == 1 and len(files) == 1 and "error" not in collected[0]
+        click.echo(json.dumps(collected[0] if single else collected, indent=2, ensure_ascii=False))
+    if not quiet and tally.total > 1:
+        click.echo(tally.summary(), err=True)
+    sys.exit(_exit_for(tally, fail_on))
+
+
+def _emit(result: Result, fmt: str, collected: list[dict[str, object]]) -> None:
+    if result.decision is None:
+        for problem in result.record.problems:
+            click.echo(problem.render(), err=True)
+    if fmt == "jsonl":
+        click.echo(jsonl_line(result))
+    elif fmt == "csv":
+        click.echo(csv_row(result))
+    elif fmt == "json":
+        collected.append(result.decision if result.decision is not None else result.record.error_dict())
+    elif result.decision is not None:
+        click.echo(render_decision(Decision.model_validate(result.decision, strict=False), result.record.source))
+        click.echo()
+
+
+def _exit_for(tally: Tally, fail_on: str) -> int:
+    counts = tally.counts
+    if counts["error"]:
+        return ExitCode.INPUT_ERROR
+    if counts["deny"]:
+        return ExitCode.DENY
+    if counts["review"] and fail_on == "review":
+        return ExitCode.REVIEW
+    return ExitCode.ALLOW
+
+
+def _csv_mapping(path: str | None) -> dict[str, str] | None:
+    if path is None:
+        return None
+    try:
+        doc = load_document(path)
+    except InputError as err:
+        _problems(err)
+        sys.exit(ExitCode.INPUT_ERROR)
+    if not isinstance(doc.data, dict) or not all(isinstance(v, str) for v in doc.data.values()):
+        click.echo(f"{path}: error csv-map the CSV map must be a mapping of field -> column header", err=True)
+        sys.exit(ExitCode.INPUT_ERROR)
+    unknown = sorted(set(doc.data) - set(CSV_COLUMNS))
+    if unknown:
+        click.echo(f"{path}: error csv-map unknown field(s): {', '.join(unknown)}", err=True)
+        sys.exit(ExitCode.INPUT_ERROR)
+    return {str(k): str(v) for k, v in doc.data.items()}
+
+
+@main.group()
+def audit() -> None:
+    """Verify and replay audit logs written by `check --audit-log`."""
+
+
+@audit.command("verify")
+@click.argument("log_file", type=click.Path(exists=True, dir_okay=False))
+def audit_verify(log_file: str) -> None:
+    """Check the hash chain of LOG_FILE. Exit 0 intact, 1 broken (the first bad line is named)."""
+    count, broken = verify_chain(log_file)
+    if broken is not None:
+        click.echo(f"{log_file}:{broken.line}:1: error audit-chain receipt {broken.line}: {broken.reason}", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {count} receipt(s), chain intact")
+
+
+@audit.command("replay")
+@click.argument("log_file", type=click.Path(exists=True, dir_okay=False))
+@rules_option
+@click.option("--backend", type=click.Choice(["durable", "reference"]), default="durable", show_default=True)
+def audit_replay(log_file: str, rules: tuple[str, ...], backend: str) -> None:
+    """Re-evaluate every receipt's input on the given packs; report decisions that differ. Exit 0 same, 1 differ."""
+    engine = _load_engine(rules, backend)
+    report = replay(engine, log_file)
+    for line in report.lines():
+        click.echo(line)
+    sys.exit(1 if report.changed else 0)
 
 
 @main.command(epilog=EXIT_HELP)

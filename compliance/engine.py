@@ -15,7 +15,8 @@ from compliance import __version__
 from compliance.enrich import Enricher, PartyFacts
 from compliance.errors import Location, PackError, Problem
 from compliance.intake import transaction_from_mapping
-from compliance.match import MatchError, make_matcher
+from compliance.match import Matcher, MatchError, make_matcher
+from compliance.match.memo import MemoMatcher
 from compliance.match.predicates import CompiledRule, compile_rule
 from compliance.models.decision import Decision, Finding, PackRef
 from compliance.models.transaction import Transaction
@@ -33,13 +34,13 @@ class Engine:
     'deny'
     """
 
-    def __init__(self, packset: PackSet, *, backend: str = "durable") -> None:
+    def __init__(self, packset: PackSet, *, backend: str = "durable", memoize: bool = True) -> None:
         self.packset = packset
         self.backend = backend
         self.rules: tuple[CompiledRule, ...] = tuple(compile_rule(i, r) for i, r in enumerate(packset.rules))
         self._enricher = Enricher(packset)
         try:
-            self._matcher = make_matcher(backend, self.rules, packset.sha256[:16])
+            self._matcher: Matcher = make_matcher(backend, self.rules, packset.sha256[:16])
         except ValueError as exc:
             biggest = getattr(exc, "biggest", None)
             if biggest is None:
@@ -51,18 +52,20 @@ class Engine:
                 if n >= 20 or rid == biggest[0][0]  # name the rules that make it large, not every rule
             ]
             raise PackError(problems) from None
+        if memoize:
+            self._matcher = MemoMatcher(self._matcher, self.rules)
         self.pack_refs: tuple[PackRef, ...] = tuple(
             PackRef(id=p.meta.id, version=p.meta.version, sha256=p.sha256) for p in packset.packs
         )
 
     @classmethod
-    def from_directory(cls, *roots: str | Path, backend: str = "durable") -> Engine:
+    def from_directory(cls, *roots: str | Path, backend: str = "durable", memoize: bool = True) -> Engine:
         """Load every pack under ``roots`` (default ``rules``); raises :class:`PackError` on any problem."""
-        return cls(load_packs(roots or ("rules",)), backend=backend)
+        return cls(load_packs(roots or ("rules",)), backend=backend, memoize=memoize)
 
     def reload(self, *roots: str | Path) -> Engine:
         """A new engine on freshly loaded packs; this one keeps working until the caller swaps it."""
-        return type(self).from_directory(*roots, backend=self.backend)
+        return type(self).from_directory(*roots, backend=self.backend, memoize=isinstance(self._matcher, MemoMatcher))
 
     def close(self) -> None:
         self._matcher.close()

@@ -1,0 +1,131 @@
+"""Audit receipts: one JSON line per decision, hash-chained so an edited or deleted receipt is detected.
+
+A receipt holds the canonical input (so a decision can be replayed without the original file), its sha256,
+the decision, the rule ids behind it, the packs (id, version, sha256), the engine version, a UTC timestamp,
+``hash``: the sha256 of the receipt's own content (every other field, canonical JSON), and ``prev``: the
+previous receipt's ``hash`` (64 zeros for the first). Editing a receipt breaks its own ``hash``; rewriting that
+too breaks the next receipt's ``prev``; deleting one breaks the chain. Appending continues an existing chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from compliance.models.transaction import Transaction
+
+__all__ = ["GENESIS", "AuditLog", "ChainBreak", "canonical_input", "receipt", "verify_chain", "read_receipts"]
+
+GENESIS = "0" * 64
+
+
+def canonical_input(tx: Transaction) -> str:
+    """The transaction as canonical JSON: sorted keys, no whitespace, defaults filled in."""
+    return json.dumps(tx.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def receipt(tx: Transaction, decision: dict[str, object], *, prev: str, now: dt.datetime) -> str:
+    """The receipt line (without newline) for one decision."""
+    canonical = canonical_input(tx)
+    findings = decision.get("findings")
+    rule_ids = sorted({str(f["rule_id"]) for f in findings if isinstance(f, dict)}) if isinstance(findings, list) else []
+    body = {
+        "timestamp": now.astimezone(dt.timezone.utc).isoformat(timespec="seconds"),
+        "transaction_id": tx.id,
+        "input_sha256": _sha(canonical),
+        "as_of": decision["as_of"],
+        "decision": decision["decision"],
+        "rule_ids": rule_ids,
+        "rule_packs": decision["rule_packs"],
+        "engine_version": decision["engine_version"],
+        "input": json.loads(canonical),
+        "prev": prev,
+    }
+    body["hash"] = _sha(_canonical(body))
+    return _canonical(body)
+
+
+def _canonical(data: object) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class AuditLog:
+    """Appends receipts to a file, continuing the chain already in it."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.prev = _last_hash(self.path)
+        self._stream: IO[str] = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+
+    def append(self, tx: Transaction, decision: dict[str, object], now: dt.datetime) -> None:
+        line = receipt(tx, decision, prev=self.prev, now=now)
+        self._stream.write(line + "\n")
+        self._stream.flush()
+        self.prev = str(json.loads(line)["hash"])
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def _last_hash(path: Path) -> str:
+    if not path.exists() or path.stat().st_size == 0:
+        return GENESIS
+    last = ""
+    with open(path, encoding="utf-8") as stream:
+        for line in stream:
+            if line.strip():
+                last = line.rstrip("\n")
+    if not last:
+        return GENESIS
+    try:
+        return str(json.loads(last)["hash"])
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise ValueError(f"{path}: the last line is not a receipt; refusing to continue a broken chain") from None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    line: int
+    reason: str
+
+
+def read_receipts(path: str | Path) -> Iterator[tuple[int, str, dict[str, object] | None]]:
+    with open(path, encoding="utf-8") as stream:
+        for number, line in enumerate(stream, start=1):
+            text = line.rstrip("\n")
+            if not text.strip():
+                continue
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError:
+                yield number, text, None
+                continue
+            yield number, text, data if isinstance(data, dict) else None
+
+
+def verify_chain(path: str | Path) -> tuple[int, ChainBreak | None]:
+    """(receipts checked, first break or None). A break names the first line whose chain or content is wrong."""
+    prev = GENESIS
+    count = 0
+    for number, _text, data in read_receipts(path):
+        count += 1
+        if data is None:
+            return count, ChainBreak(number, "not a JSON receipt")
+        body = {k: v for k, v in data.items() if k != "hash"}
+        if _sha(_canonical(body)) != data.get("hash"):
+            return count, ChainBreak(number, "its content does not match its `hash`: the receipt was edited")
+        if _sha(_canonical(data.get("input"))) != data.get("input_sha256"):
+            return count, ChainBreak(number, "its input does not match `input_sha256`: the receipt was edited")
+        if data.get("prev") != prev:
+            return count, ChainBreak(number, "its `prev` is not the previous receipt's `hash`: a receipt before it was edited, removed or reordered")
+        prev = str(data["hash"])
+    return count, None
