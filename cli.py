@@ -111,9 +111,11 @@ def check(
     mapping = _csv_mapping(csv_map)
     roots = rules or tuple(default_rules())
     engine = _load_engine(roots, backend)
-    records = read_sources(files, fmt=input_format, csv_map=mapping)  # type: ignore[arg-type]
+    stdin = sys.stdin if "-" in files else None
+    # With workers, records are validated there (in parallel); the parent only parses.
+    records = read_sources(files, fmt=input_format, csv_map=mapping, stdin=stdin, validate=jobs == 1)  # type: ignore[arg-type]
     if jobs > 1:
-        results = evaluate_records_parallel(roots, records, jobs=jobs, backend=backend, as_of=as_of)
+        results = evaluate_records_parallel(roots, records, jobs=jobs, backend=backend, as_of=as_of, keep_input=bool(audit_log))
     else:
         results = evaluate_records(engine, records, as_of=as_of)
     tally = Tally()

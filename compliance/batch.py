@@ -11,7 +11,6 @@ Default column names are below; ``--csv-map FILE`` renames them (YAML: ``field: 
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from compliance.intake import transaction_from_document
 from compliance.models.transaction import PARTY_ROLES, Transaction
 from compliance.source import Document, load_document, parse_text
 
-__all__ = ["CSV_COLUMNS", "InputFormat", "Record", "read_csv", "read_jsonl", "read_sources"]
+__all__ = ["CSV_COLUMNS", "InputFormat", "Record", "read_csv", "read_jsonl", "read_sources", "validated"]
 
 InputFormat = Literal["auto", "yaml", "json", "jsonl", "csv"]
 
@@ -63,13 +62,17 @@ for _role in PARTY_ROLES:
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One input record: where it came from and either a transaction or why it could not be read."""
+    """One input record: where it came from and either a transaction or why it could not be read.
+
+    A record read with ``validate=False`` carries its parsed ``document`` instead, to be validated later
+    (in a worker process, where the cost is spread over the cores); :func:`validated` does that.
+    """
 
     source: str
     record: int  # 1-based line (JSONL), first row (CSV) or 1 (a whole file)
     transaction: Transaction | None
     problems: tuple[Problem, ...] = ()
-    raw: Mapping[str, object] | None = None
+    document: Document | None = None
 
     def error_dict(self) -> dict[str, object]:
         return {
@@ -79,14 +82,22 @@ class Record:
         }
 
 
-def _record(doc: Document, record: int) -> Record:
+def validated(record: Record) -> Record:
+    """The record with its document validated into a transaction (or into problems)."""
+    if record.document is None:
+        return record
     try:
-        return Record(doc.path, record, transaction_from_document(doc), raw=doc.data if isinstance(doc.data, dict) else None)
+        return Record(record.source, record.record, transaction_from_document(record.document))
     except InputError as err:
-        return Record(doc.path, record, None, err.problems)
+        return Record(record.source, record.record, None, err.problems)
 
 
-def read_jsonl(stream: IO[str], name: str) -> Iterator[Record]:
+def _record(doc: Document, record: int, validate: bool = True) -> Record:
+    pending = Record(doc.path, record, None, (), doc)
+    return validated(pending) if validate else pending
+
+
+def read_jsonl(stream: IO[str], name: str, validate: bool = True) -> Iterator[Record]:
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue  # blank lines are not records
@@ -96,9 +107,7 @@ def read_jsonl(stream: IO[str], name: str) -> Iterator[Record]:
             problems = tuple(Problem(Location(name, number, p.location.col), p.code, p.message, help=p.help) for p in err.problems)
             yield Record(name, number, None, problems)
             continue
-        located = Document(name, doc.data, {k: (number, c) for k, (_, c) in doc.spans.items()},
-                           {k: (number, c) for k, (_, c) in doc.key_spans.items()})
-        yield _record(located, number)
+        yield _record(Document(name, doc.data, text=line, line_offset=number - 1), number, validate)
 
 
 def _split(cell: str) -> list[str]:
@@ -166,7 +175,7 @@ def _row_transaction(row: Mapping[str, str], col: Mapping[str, str]) -> dict[str
     return tx
 
 
-def read_csv(stream: IO[str], name: str, mapping: Mapping[str, str] | None = None) -> Iterator[Record]:
+def read_csv(stream: IO[str], name: str, mapping: Mapping[str, str] | None = None, validate: bool = True) -> Iterator[Record]:
     col = {**CSV_COLUMNS, **(mapping or {})}
     reader = csv.DictReader(stream)
     missing = [col[f] for f in ("id", "date", "destination") if reader.fieldnames is None or col[f] not in reader.fieldnames]
@@ -184,7 +193,7 @@ def read_csv(stream: IO[str], name: str, mapping: Mapping[str, str] | None = Non
         spans: dict[tuple[str | int, ...], tuple[int, int]] = {(): (first_row, 1)}
         for i, (row_no, _) in enumerate(group):
             spans[("items", i)] = (row_no, 1)
-        return _record(Document(name, tx, spans), first_row)
+        return _record(Document(name, tx, spans), first_row, validate)
 
     for row in reader:
         row_no = reader.line_num
@@ -212,25 +221,29 @@ def _detect(path: str, fmt: InputFormat) -> InputFormat:
 
 
 def read_sources(
-    sources: Iterable[str], *, fmt: InputFormat = "auto", stdin: IO[str] | None = None, csv_map: Mapping[str, str] | None = None
+    sources: Iterable[str], *, fmt: InputFormat = "auto", stdin: IO[str] | None = None, csv_map: Mapping[str, str] | None = None,
+    validate: bool = True,
 ) -> Iterator[Record]:
     """Stream records from paths, directories (their *.yaml, *.yml, *.json, *.jsonl, *.csv) or ``-`` (stdin)."""
     for source in sources:
         if source == "-":
-            stream = stdin if stdin is not None else io.TextIOWrapper(io.BufferedReader(io.FileIO(0)), encoding="utf-8")
+            if stdin is None:
+                yield Record("<stdin>", 1, None, (Problem(Location("<stdin>"), "no-stdin", "standard input is not available"),))
+                continue
+            stream = stdin
             kind = fmt if fmt != "auto" else "jsonl"
-            yield from _read_stream(stream, "<stdin>", kind, csv_map)
+            yield from _read_stream(stream, "<stdin>", kind, csv_map, validate)
             continue
         path = Path(source)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json", ".jsonl", ".ndjson", ".csv"))
-            yield from read_sources([str(p) for p in files], fmt=fmt, csv_map=csv_map)
+            yield from read_sources([str(p) for p in files], fmt=fmt, csv_map=csv_map, stdin=stdin, validate=validate)
             continue
         kind = _detect(source, fmt)
         if kind in ("jsonl", "csv"):
             try:
                 with open(path, encoding="utf-8-sig", newline="") as stream:
-                    yield from _read_stream(stream, source, kind, csv_map)
+                    yield from _read_stream(stream, source, kind, csv_map, validate)
             except OSError as exc:
                 yield Record(source, 1, None, (Problem(Location(source), "unreadable", f"cannot read file: {exc.strerror or exc}"),))
             except UnicodeDecodeError:
@@ -241,14 +254,14 @@ def read_sources(
         except InputError as err:
             yield Record(source, 1, None, err.problems)
             continue
-        yield _record(doc, 1)
+        yield _record(doc, 1, validate)
 
 
-def _read_stream(stream: IO[str], name: str, kind: str, csv_map: Mapping[str, str] | None) -> Iterator[Record]:
+def _read_stream(stream: IO[str], name: str, kind: str, csv_map: Mapping[str, str] | None, validate: bool) -> Iterator[Record]:
     if kind == "csv":
-        yield from read_csv(stream, name, csv_map)
+        yield from read_csv(stream, name, csv_map, validate)
     elif kind == "jsonl":
-        yield from read_jsonl(stream, name)
+        yield from read_jsonl(stream, name, validate)
     else:
         text = stream.read()
         try:
@@ -256,7 +269,7 @@ def _read_stream(stream: IO[str], name: str, kind: str, csv_map: Mapping[str, st
         except InputError as err:
             yield Record(name, 1, None, err.problems)
             return
-        yield _record(doc, 1)
+        yield _record(doc, 1, validate)
 
 
 def dumps(data: object) -> str:

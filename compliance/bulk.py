@@ -15,7 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 
-from compliance.batch import Record
+from compliance.batch import Record, validated
 from compliance.engine import Engine
 from compliance.models.decision import Decision
 from compliance.report.json import decision_to_dict
@@ -38,7 +38,8 @@ class Result:
 
 
 def evaluate_records(engine: Engine, records: Iterable[Record], *, as_of: dt.date | None = None) -> Iterator[Result]:
-    for record in records:
+    for pending in records:
+        record = validated(pending)
         if record.transaction is None:
             yield Result(record, None)
             continue
@@ -55,15 +56,24 @@ def _init_worker(roots: Sequence[str], backend: str) -> None:
     _worker_engine = Engine.from_directory(*roots, backend=backend)
 
 
-def _work(chunk: list[Record], as_of: dt.date | None) -> list[Result]:
+def _work(chunk: list[Record], as_of: dt.date | None, keep_input: bool) -> list[Result]:
     assert _worker_engine is not None
-    return list(evaluate_records(_worker_engine, chunk, as_of=as_of))
+    results = evaluate_records(_worker_engine, chunk, as_of=as_of)
+    if keep_input:
+        return list(results)
+    # The parent already has the records; sending transactions back would double the pickling cost.
+    return [Result(Record(r.record.source, r.record.record, None, r.record.problems), r.decision) for r in results]
 
 
 def evaluate_records_parallel(
-    roots: Sequence[str], records: Iterable[Record], *, jobs: int, backend: str = "durable", as_of: dt.date | None = None
+    roots: Sequence[str], records: Iterable[Record], *, jobs: int, backend: str = "durable", as_of: dt.date | None = None,
+    keep_input: bool = False,
 ) -> Iterator[Result]:
-    """Evaluate in ``jobs`` worker processes; results come back in input order."""
+    """Evaluate in ``jobs`` worker processes; results come back in input order.
+
+    With ``keep_input`` each result carries its transaction (needed for audit receipts); otherwise only the
+    record's source, number and problems come back.
+    """
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     iterator = iter(records)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(tuple(roots), backend)) as pool:
@@ -73,7 +83,7 @@ def evaluate_records_parallel(
                 chunk = list(islice(iterator, CHUNK))
                 if not chunk:
                     break
-                pending.append(pool.submit(_work, chunk, as_of))
+                pending.append(pool.submit(_work, chunk, as_of, keep_input))
             if not pending:
                 return
             yield from pending.popleft().result()

@@ -7,6 +7,7 @@ durable-rules ruleset (see docs/design.md, durable-rules note 4). Pure: no I/O, 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 
@@ -56,10 +57,20 @@ class Enricher:
         self.packset = packset
         self.parties = PartyIndex({lid: pl.entries for lid, pl in packset.party_lists.items()})
         self._groups_cache: dict[tuple[str, int], tuple[str, ...]] = {}
+        bounds: set[dt.date] = set()
+        for group in packset.groups.values():
+            for member in group.members:
+                if not isinstance(member, str):
+                    if member.from_ is not None:
+                        bounds.add(member.from_)
+                    if member.to is not None:
+                        bounds.add(member.to + dt.timedelta(days=1))
+        self._group_bounds = sorted(bounds)
         self._scopes = [(p.meta.id, p.meta.scope) for p in packset.packs if p.meta.scope is not None]
 
     def groups_of(self, country: str, on: dt.date) -> tuple[str, ...]:
-        key = (country, date_number(on))
+        # Membership only changes on the dates members join or leave, so cache per interval between them.
+        key = (country, bisect.bisect_right(self._group_bounds, on))
         cached = self._groups_cache.get(key)
         if cached is None:
             cached = tuple(sorted(g for g in self.packset.groups if country in self.packset.group_members(g, on)))

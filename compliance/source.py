@@ -39,25 +39,45 @@ DEFAULT_LIMITS = Limits()
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """Plain data read from a file plus the position of every value and mapping key."""
+    """Plain data read from a file plus the position of every value and mapping key.
+
+    JSON documents carry their ``text`` instead of positions: positions are worked out (by reading the text
+    as YAML, which JSON nearly is) only when a problem must be located, so valid input costs nothing extra.
+    ``line_offset`` shifts positions for a document that is one line of a larger file (JSON Lines).
+    """
 
     path: str
     data: object
     spans: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     key_spans: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    text: str | None = field(default=None, compare=False, repr=False)
+    line_offset: int = 0
+    _lazy: dict[str, dict[PathKey, tuple[int, int]]] = field(default_factory=dict, compare=False, repr=False)
+
+    def _positions(self) -> tuple[dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]]:
+        if self.text is None or self.spans:
+            return self.spans, self.key_spans
+        if not self._lazy:
+            try:
+                located = parse_text(self.text, self.path)
+                self._lazy["spans"], self._lazy["keys"] = located.spans, located.key_spans
+            except InputError:
+                self._lazy["spans"], self._lazy["keys"] = {(): (1, 1)}, {}
+        return self._lazy["spans"], self._lazy["keys"]
 
     def locate(self, loc: PathKey, *, key: bool = False) -> Location:
         """The closest known position for ``loc``: the value itself, else its nearest parent."""
-        if key and loc in self.key_spans:
-            line, col = self.key_spans[loc]
-            return Location(self.path, line, col)
+        spans, key_spans = self._positions()
+        if key and loc in key_spans:
+            line, col = key_spans[loc]
+            return Location(self.path, line + self.line_offset, col)
         probe = tuple(loc)
         while True:
-            if probe in self.spans:
-                line, col = self.spans[probe]
-                return Location(self.path, line, col)
+            if probe in spans:
+                line, col = spans[probe]
+                return Location(self.path, line + self.line_offset, col)
             if not probe:
-                return Location(self.path, 1, 1)
+                return Location(self.path, 1 + self.line_offset, 1)
             probe = probe[:-1]
 
 
@@ -273,15 +293,9 @@ def _parse_json(text: str, path: str, limits: Limits) -> Document:
         ) from None
     except RecursionError:
         raise InputError([Problem(Location(path, 1, 1), "too-large", "document refused: nesting too deep")]) from None
-    # Positions come from reading the same text as YAML (JSON is nearly a subset); best effort only.
-    try:
-        located = parse_text(text, path, limits=limits)
-        spans, key_spans = located.spans, located.key_spans
-    except InputError:
-        spans, key_spans = {(): (1, 1)}, {}
     if problems:
         raise InputError(problems)
-    return Document(path, data, spans, key_spans)
+    return Document(path, data, text=text)
 
 
 def read_bounded(path: str | Path, name: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
