@@ -15,17 +15,17 @@ import click
 
 from compliance import Engine, __version__, cases, lint, schema
 from compliance import diff as packdiff
-from compliance.errors import ComplianceError, ExitCode, InputError, PackError
 from compliance.audit import AuditLog, verify_chain
 from compliance.batch import CSV_COLUMNS, read_sources
 from compliance.bulk import Result, evaluate_records, evaluate_records_parallel
-from compliance.replay import replay
-from compliance.source import load_document
+from compliance.errors import ComplianceError, ExitCode, InputError, PackError
 from compliance.models.decision import Decision
+from compliance.replay import replay
 from compliance.report import render_decision, render_packs
 from compliance.report.batch import CSV_SUMMARY_COLUMNS, Progress, Tally, csv_row, jsonl_line
 from compliance.report.junit import junit_cases, junit_problems
 from compliance.report.sarif import sarif_json
+from compliance.source import load_document
 
 EXIT_HELP = (
     "Exit codes: 0 allow / clean, 1 deny, 3 review, 2 bad input or usage, 4 rule-pack error (validate: a problem; "
@@ -86,22 +86,67 @@ def main() -> None:
 @main.command(epilog=EXIT_HELP)
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @rules_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]), default="text", show_default=True,
-              help="text for people; json: one decision (an array for several); jsonl: one per line; csv: a summary.")
-@click.option("--as-of", callback=_iso_date, metavar="DATE", help="Evaluate as of this date instead of each transaction's own date.")
-@click.option("--backend", type=click.Choice(["durable", "reference"]), default="durable", show_default=True,
-              help="Matching core; `reference` is the plain-Python oracle.")
-@click.option("--input-format", type=click.Choice(["auto", "yaml", "json", "jsonl", "csv"]), default="auto", show_default=True,
-              help="How to read FILES (auto: by extension; `-` defaults to jsonl).")
-@click.option("--csv-map", type=click.Path(exists=True, dir_okay=False), help="YAML mapping of field -> CSV column header.")
-@click.option("--fail-on", type=click.Choice(["deny", "review"]), default="review", show_default=True,
-              help="`deny`: reviews exit 0; `review`: reviews exit 3.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes (output stays in input order).")
-@click.option("--audit-log", type=click.Path(dir_okay=False), help="Append a hash-chained receipt per decision to this file.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "jsonl", "csv"]),
+    default="text",
+    show_default=True,
+    help="text for people; json: one decision (an array for several); jsonl: one per line; csv: a summary.",
+)
+@click.option(
+    "--as-of",
+    callback=_iso_date,
+    metavar="DATE",
+    help="Evaluate as of this date instead of each transaction's own date.",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["durable", "reference"]),
+    default="durable",
+    show_default=True,
+    help="Matching core; `reference` is the plain-Python oracle.",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(["auto", "yaml", "json", "jsonl", "csv"]),
+    default="auto",
+    show_default=True,
+    help="How to read FILES (auto: by extension; `-` defaults to jsonl).",
+)
+@click.option(
+    "--csv-map", type=click.Path(exists=True, dir_okay=False), help="YAML mapping of field -> CSV column header."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["deny", "review"]),
+    default="review",
+    show_default=True,
+    help="`deny`: reviews exit 0; `review`: reviews exit 3.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes (output stays in input order).",
+)
+@click.option(
+    "--audit-log", type=click.Path(dir_okay=False), help="Append a hash-chained receipt per decision to this file."
+)
 @click.option("--quiet", is_flag=True, help="No progress line and no summary on stderr.")
 def check(
-    files: tuple[str, ...], rules: tuple[str, ...], fmt: str, as_of: dt.date | None, backend: str, input_format: str,
-    csv_map: str | None, fail_on: str, jobs: int, audit_log: str | None, quiet: bool,
+    files: tuple[str, ...],
+    rules: tuple[str, ...],
+    fmt: str,
+    as_of: dt.date | None,
+    backend: str,
+    input_format: str,
+    csv_map: str | None,
+    fail_on: str,
+    jobs: int,
+    audit_log: str | None,
+    quiet: bool,
 ) -> None:
     """Decide allow / deny / review for each transaction in FILES.
 
@@ -115,7 +160,9 @@ def check(
     # With workers, records are validated there (in parallel); the parent only parses.
     records = read_sources(files, fmt=input_format, csv_map=mapping, stdin=stdin, validate=jobs == 1)  # type: ignore[arg-type]
     if jobs > 1:
-        results = evaluate_records_parallel(roots, records, jobs=jobs, backend=backend, as_of=as_of, keep_input=bool(audit_log))
+        results = evaluate_records_parallel(
+            roots, records, jobs=jobs, backend=backend, as_of=as_of, keep_input=bool(audit_log)
+        )
     else:
         results = evaluate_records(engine, records, as_of=as_of)
     tally = Tally()
@@ -129,7 +176,7 @@ def check(
             tally.add(result)
             _emit(result, fmt, collected)
             if log is not None and result.decision is not None and result.record.transaction is not None:
-                log.append(result.record.transaction, result.decision, dt.datetime.now(dt.timezone.utc))
+                log.append(result.record.transaction, result.decision, dt.datetime.now(dt.UTC))
             if progress is not None:
                 progress.update(tally.total)
     finally:

@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 from compliance import Engine, Transaction  # noqa: E402
 from compliance.batch import Record  # noqa: E402
 from compliance.bulk import evaluate_records_parallel  # noqa: E402
-from compliance.source import Document  # noqa: E402
 from compliance.report import decision_json  # noqa: E402
+from compliance.source import Document  # noqa: E402
 from tests.corpus import corpus  # noqa: E402
 
 RULES = str(ROOT / "rules")
@@ -43,7 +43,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+    )
 
 
 def throughput(engine: Engine, txs: list[dict[str, object]], *, serialise: bool) -> tuple[float, float]:
@@ -108,7 +110,14 @@ def stages(engine: Engine, txs: list[dict[str, object]]) -> dict[str, float]:
 
 
 def cold_start(runs: int = 5) -> float:
-    exe = [sys.executable, str(ROOT / "cli.py"), "check", str(ROOT / "examples" / "h20-to-china.yaml"), "--rules", RULES]
+    exe = [
+        sys.executable,
+        str(ROOT / "cli.py"),
+        "check",
+        str(ROOT / "examples" / "h20-to-china.yaml"),
+        "--rules",
+        RULES,
+    ]
     times = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -125,7 +134,17 @@ def stream_memory(n: int) -> tuple[float, float]:
             for tx in corpus(n, seed=99):
                 out.write(json.dumps(tx) + "\n")
         start = time.perf_counter()
-        exe = [sys.executable, str(ROOT / "cli.py"), "check", str(src), "--rules", RULES, "--format", "jsonl", "--quiet"]
+        exe = [
+            sys.executable,
+            str(ROOT / "cli.py"),
+            "check",
+            str(src),
+            "--rules",
+            RULES,
+            "--format",
+            "jsonl",
+            "--quiet",
+        ]
         with open(os.devnull, "w") as sink:
             subprocess.run(exe, stdout=sink, stderr=subprocess.DEVNULL, check=False)
         elapsed = time.perf_counter() - start

@@ -19,7 +19,7 @@ from typing import IO
 
 from compliance.models.transaction import Transaction
 
-__all__ = ["GENESIS", "AuditLog", "ChainBreak", "canonical_input", "receipt", "verify_chain", "read_receipts"]
+__all__ = ["GENESIS", "AuditLog", "ChainBreak", "canonical_input", "read_receipts", "receipt", "verify_chain"]
 
 GENESIS = "0" * 64
 
@@ -37,9 +37,11 @@ def receipt(tx: Transaction, decision: dict[str, object], *, prev: str, now: dt.
     """The receipt line (without newline) for one decision."""
     canonical = canonical_input(tx)
     findings = decision.get("findings")
-    rule_ids = sorted({str(f["rule_id"]) for f in findings if isinstance(f, dict)}) if isinstance(findings, list) else []
+    rule_ids = (
+        sorted({str(f["rule_id"]) for f in findings if isinstance(f, dict)}) if isinstance(findings, list) else []
+    )
     body = {
-        "timestamp": now.astimezone(dt.timezone.utc).isoformat(timespec="seconds"),
+        "timestamp": now.astimezone(dt.UTC).isoformat(timespec="seconds"),
         "transaction_id": tx.id,
         "input_sha256": _sha(canonical),
         "as_of": decision["as_of"],
@@ -126,6 +128,9 @@ def verify_chain(path: str | Path) -> tuple[int, ChainBreak | None]:
         if _sha(_canonical(data.get("input"))) != data.get("input_sha256"):
             return count, ChainBreak(number, "its input does not match `input_sha256`: the receipt was edited")
         if data.get("prev") != prev:
-            return count, ChainBreak(number, "its `prev` is not the previous receipt's `hash`: a receipt before it was edited, removed or reordered")
+            return count, ChainBreak(
+                number,
+                "its `prev` is not the previous receipt's `hash`: a receipt before it was edited, removed or reordered",
+            )
         prev = str(data["hash"])
     return count, None

@@ -104,7 +104,9 @@ def read_jsonl(stream: IO[str], name: str, validate: bool = True) -> Iterator[Re
         try:
             doc = parse_text(line, name, fmt="json")
         except InputError as err:
-            problems = tuple(Problem(Location(name, number, p.location.col), p.code, p.message, help=p.help) for p in err.problems)
+            problems = tuple(
+                Problem(Location(name, number, p.location.col), p.code, p.message, help=p.help) for p in err.problems
+            )
             yield Record(name, number, None, problems)
             continue
         yield _record(Document(name, doc.data, text=line, line_offset=number - 1), number, validate)
@@ -132,7 +134,11 @@ def _row_item(row: Mapping[str, str], col: Mapping[str, str]) -> dict[str, objec
     if row.get(col["datacenter"]):
         flag = row[col["datacenter"]].strip().lower()
         item["datacenter"] = {"true": True, "false": False}.get(flag, flag)
-    specs = {k.removeprefix("spec_"): _number(v.strip()) for k, v in row.items() if k and k.startswith("spec_") and v and v.strip()}
+    specs = {
+        k.removeprefix("spec_"): _number(v.strip())
+        for k, v in row.items()
+        if k and k.startswith("spec_") and v and v.strip()
+    }
     if specs:
         item["specs"] = specs
     return item
@@ -150,7 +156,9 @@ def _row_transaction(row: Mapping[str, str], col: Mapping[str, str]) -> dict[str
     if (codes := cell("end_use_codes")) is not None:
         tx["end_use_codes"] = _split(codes)
     if cell("exporter_name") or cell("exporter_country"):
-        tx["exporter"] = {k: v for k, v in (("name", cell("exporter_name")), ("country", cell("exporter_country"))) if v}
+        tx["exporter"] = {
+            k: v for k, v in (("name", cell("exporter_name")), ("country", cell("exporter_country"))) if v
+        }
     parties = []
     for role in PARTY_ROLES:
         name = cell(f"{role}_name")
@@ -165,23 +173,46 @@ def _row_transaction(row: Mapping[str, str], col: Mapping[str, str]) -> dict[str
         tx["parties"] = parties
     if cell("license_id"):
         lic: dict[str, object] = {"id": cell("license_id")}
-        for field, key in (("license_authority", "authority"), ("license_valid_from", "valid_from"), ("license_valid_to", "valid_to")):
+        for field, key in (
+            ("license_authority", "authority"),
+            ("license_valid_from", "valid_from"),
+            ("license_valid_to", "valid_to"),
+        ):
             if (value := cell(field)) is not None:
                 lic[key] = value
-        for field, key in (("license_products", "products"), ("license_eccns", "eccns"), ("license_destinations", "destinations")):
+        for field, key in (
+            ("license_products", "products"),
+            ("license_eccns", "eccns"),
+            ("license_destinations", "destinations"),
+        ):
             if (value := cell(field)) is not None:
                 lic[key] = _split(value)
         tx["licenses"] = [lic]
     return tx
 
 
-def read_csv(stream: IO[str], name: str, mapping: Mapping[str, str] | None = None, validate: bool = True) -> Iterator[Record]:
+def read_csv(
+    stream: IO[str], name: str, mapping: Mapping[str, str] | None = None, validate: bool = True
+) -> Iterator[Record]:
     col = {**CSV_COLUMNS, **(mapping or {})}
     reader = csv.DictReader(stream)
-    missing = [col[f] for f in ("id", "date", "destination") if reader.fieldnames is None or col[f] not in reader.fieldnames]
+    missing = [
+        col[f] for f in ("id", "date", "destination") if reader.fieldnames is None or col[f] not in reader.fieldnames
+    ]
     if missing:
-        yield Record(name, 1, None, (Problem(Location(name, 1, 1), "csv-header", f"CSV header lacks column(s): {', '.join(missing)}",
-                                             help="name the columns as in docs/erp.md or pass --csv-map"),))
+        yield Record(
+            name,
+            1,
+            None,
+            (
+                Problem(
+                    Location(name, 1, 1),
+                    "csv-header",
+                    f"CSV header lacks column(s): {', '.join(missing)}",
+                    help="name the columns as in docs/erp.md or pass --csv-map",
+                ),
+            ),
+        )
         return
     seen: set[str] = set()
     group: list[tuple[int, dict[str, str]]] = []
@@ -202,9 +233,19 @@ def read_csv(stream: IO[str], name: str, mapping: Mapping[str, str] | None = Non
             yield flush()
             group = []
         if not group and tid and tid in seen:
-            yield Record(name, row_no, None, (Problem(Location(name, row_no, 1), "csv-not-contiguous",
-                                                      f"rows of transaction {tid!r} are not contiguous; this row was not evaluated",
-                                                      help="sort the export by transaction id"),))
+            yield Record(
+                name,
+                row_no,
+                None,
+                (
+                    Problem(
+                        Location(name, row_no, 1),
+                        "csv-not-contiguous",
+                        f"rows of transaction {tid!r} are not contiguous; this row was not evaluated",
+                        help="sort the export by transaction id",
+                    ),
+                ),
+            )
             continue
         if not group:
             seen.add(tid)
@@ -213,30 +254,40 @@ def read_csv(stream: IO[str], name: str, mapping: Mapping[str, str] | None = Non
         yield flush()
 
 
-def _detect(path: str, fmt: InputFormat) -> InputFormat:
+def _detect(path: str, fmt: InputFormat) -> str:
     if fmt != "auto":
         return fmt
     suffix = Path(path).suffix.lower()
-    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".json": "json"}.get(suffix, "yaml")  # type: ignore[return-value]
+    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".json": "json"}.get(suffix, "yaml")
 
 
 def read_sources(
-    sources: Iterable[str], *, fmt: InputFormat = "auto", stdin: IO[str] | None = None, csv_map: Mapping[str, str] | None = None,
+    sources: Iterable[str],
+    *,
+    fmt: InputFormat = "auto",
+    stdin: IO[str] | None = None,
+    csv_map: Mapping[str, str] | None = None,
     validate: bool = True,
 ) -> Iterator[Record]:
     """Stream records from paths, directories (their *.yaml, *.yml, *.json, *.jsonl, *.csv) or ``-`` (stdin)."""
     for source in sources:
         if source == "-":
             if stdin is None:
-                yield Record("<stdin>", 1, None, (Problem(Location("<stdin>"), "no-stdin", "standard input is not available"),))
+                yield Record(
+                    "<stdin>", 1, None, (Problem(Location("<stdin>"), "no-stdin", "standard input is not available"),)
+                )
                 continue
             stream = stdin
-            kind = fmt if fmt != "auto" else "jsonl"
+            kind: str = fmt if fmt != "auto" else "jsonl"
             yield from _read_stream(stream, "<stdin>", kind, csv_map, validate)
             continue
         path = Path(source)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json", ".jsonl", ".ndjson", ".csv"))
+            files = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json", ".jsonl", ".ndjson", ".csv")
+            )
             yield from read_sources([str(p) for p in files], fmt=fmt, csv_map=csv_map, stdin=stdin, validate=validate)
             continue
         kind = _detect(source, fmt)
@@ -245,7 +296,12 @@ def read_sources(
                 with open(path, encoding="utf-8-sig", newline="") as stream:
                     yield from _read_stream(stream, source, kind, csv_map, validate)
             except OSError as exc:
-                yield Record(source, 1, None, (Problem(Location(source), "unreadable", f"cannot read file: {exc.strerror or exc}"),))
+                yield Record(
+                    source,
+                    1,
+                    None,
+                    (Problem(Location(source), "unreadable", f"cannot read file: {exc.strerror or exc}"),),
+                )
             except UnicodeDecodeError:
                 yield Record(source, 1, None, (Problem(Location(source), "encoding", "file is not valid UTF-8 text"),))
             continue
@@ -257,7 +313,9 @@ def read_sources(
         yield _record(doc, 1, validate)
 
 
-def _read_stream(stream: IO[str], name: str, kind: str, csv_map: Mapping[str, str] | None, validate: bool) -> Iterator[Record]:
+def _read_stream(
+    stream: IO[str], name: str, kind: str, csv_map: Mapping[str, str] | None, validate: bool
+) -> Iterator[Record]:
     if kind == "csv":
         yield from read_csv(stream, name, csv_map, validate)
     elif kind == "jsonl":

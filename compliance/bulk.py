@@ -66,7 +66,12 @@ def _work(chunk: list[Record], as_of: dt.date | None, keep_input: bool) -> list[
 
 
 def evaluate_records_parallel(
-    roots: Sequence[str], records: Iterable[Record], *, jobs: int, backend: str = "durable", as_of: dt.date | None = None,
+    roots: Sequence[str],
+    records: Iterable[Record],
+    *,
+    jobs: int,
+    backend: str = "durable",
+    as_of: dt.date | None = None,
     keep_input: bool = False,
 ) -> Iterator[Result]:
     """Evaluate in ``jobs`` worker processes; results come back in input order.
@@ -76,7 +81,9 @@ def evaluate_records_parallel(
     """
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     iterator = iter(records)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(tuple(roots), backend)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(tuple(roots), backend)
+    ) as pool:
         pending: deque[Future[list[Result]]] = deque()
         while True:
             while len(pending) < jobs * 4:

@@ -46,8 +46,12 @@ class Engine:
             if biggest is None:
                 raise
             problems = [
-                Problem(packset.locations.get(rid, Location("rules")), "ruleset-too-large", f"{exc}; rule {rid} has {n} terms",
-                        help="move long value lists into a country group, party list or catalog tag")
+                Problem(
+                    packset.locations.get(rid, Location("rules")),
+                    "ruleset-too-large",
+                    f"{exc}; rule {rid} has {n} terms",
+                    help="move long value lists into a country group, party list or catalog tag",
+                )
                 for rid, n in biggest
                 if n >= 20 or rid == biggest[0][0]  # name the rules that make it large, not every rule
             ]
@@ -90,8 +94,12 @@ class Engine:
         except MatchError as exc:
             # Fail closed: nothing can be said about any line, so every line goes to review.
             shared.append(
-                engine_finding("engine.match-error", None, "Rules could not be evaluated",
-                               f"The matching engine failed ({exc}); the transaction must be reviewed by hand.")
+                engine_finding(
+                    "engine.match-error",
+                    None,
+                    "Rules could not be evaluated",
+                    f"The matching engine failed ({exc}); the transaction must be reviewed by hand.",
+                )
             )
             fired = [() for _ in lines]
         findings: list[Finding] = list(shared)
@@ -112,7 +120,9 @@ class Engine:
             engine_version=__version__,
         )
 
-    def evaluate_many(self, txs: Iterable[Transaction | Mapping[str, object]], *, as_of: dt.date | None = None) -> Iterator[Decision]:
+    def evaluate_many(
+        self, txs: Iterable[Transaction | Mapping[str, object]], *, as_of: dt.date | None = None
+    ) -> Iterator[Decision]:
         for tx in txs:
             yield self.evaluate(tx, as_of=as_of)
 
@@ -123,21 +133,28 @@ class Engine:
             if on < meta.coverage_from or (meta.coverage_to is not None and on > meta.coverage_to):
                 span = f"{meta.coverage_from} to {meta.coverage_to or 'open'}"
                 out.append(
-                    engine_finding("engine.outside-coverage", None, "Date outside rule pack coverage",
-                                   f"{on} is outside the period pack {meta.id} {meta.version} covers ({span}); "
-                                   "the law then may differ from what the pack encodes.")
+                    engine_finding(
+                        "engine.outside-coverage",
+                        None,
+                        "Date outside rule pack coverage",
+                        f"{on} is outside the period pack {meta.id} {meta.version} covers ({span}); "
+                        "the law then may differ from what the pack encodes.",
+                    )
                 )
         for name, hit in parties.possible:
             listing = self.packset.party_lists[hit.list_id]
             out.append(
-                engine_finding("engine.possible-party-match", None, f"Possible match on {listing.title}",
-                               f"Party {name!r}: {hit.why} on {listing.title}. Confirm or rule out the match "
-                               "before shipping.", party=name, citations=list(hit.entry.citations))
+                engine_finding(
+                    "engine.possible-party-match",
+                    None,
+                    f"Possible match on {listing.title}",
+                    f"Party {name!r}: {hit.why} on {listing.title}. Confirm or rule out the match before shipping.",
+                    party=name,
+                    citations=list(hit.entry.citations),
+                )
             )
         return out
 
 
 def _finding_order(f: Finding) -> tuple[int, int, str, str]:
     return (f.line or 0, -SEVERITY[f.outcome], f.rule_id, f.party or "")
-
-

@@ -25,7 +25,15 @@ _VOCABULARY = sorted({name for model in (Transaction, Item, Party, Exporter, Lic
 
 def transaction_from_document(doc: Document) -> Transaction:
     if not isinstance(doc.data, dict):
-        raise InputError([Problem(doc.locate(()), "not-a-mapping", "a transaction must be a mapping of fields (id, date, destination, items, ...)")])
+        raise InputError(
+            [
+                Problem(
+                    doc.locate(()),
+                    "not-a-mapping",
+                    "a transaction must be a mapping of fields (id, date, destination, items, ...)",
+                )
+            ]
+        )
     try:
         return Transaction.model_validate(doc.data)
     except ValidationError as exc:
@@ -39,5 +47,3 @@ def transaction_from_mapping(data: Mapping[str, object], *, name: str = "<transa
 def load_transaction(path: str | Path) -> Transaction:
     """Read one transaction file; any problem is an :class:`InputError` naming file, line and field."""
     return transaction_from_document(load_document(path))
-
-

@@ -77,10 +77,9 @@ class PartyIndex:
         for ix in self._all:
             if id(ix.entry) in exact_entries:
                 continue
-            if ix.tokens and ix.tokens <= tokens:
-                out.append((ix, "possible"))
-                exact_entries.add(id(ix.entry))
-            elif len(key) >= 6 and difflib.SequenceMatcher(None, key, ix.key).ratio() >= 0.88:
+            if (ix.tokens and ix.tokens <= tokens) or (
+                len(key) >= 6 and difflib.SequenceMatcher(None, key, ix.key).ratio() >= 0.88
+            ):
                 out.append((ix, "possible"))
                 exact_entries.add(id(ix.entry))
         result = tuple(out)
@@ -96,7 +95,14 @@ class PartyIndex:
             if entry.added > on or (entry.removed is not None and on > entry.removed):
                 continue
             if kind == "exact" and entry.countries and country not in entry.countries:
-                hits.append(ScreenHit(ix.list_id, entry, "possible", f"name matches {entry.name!r} but the entry lists {', '.join(entry.countries)}"))
+                hits.append(
+                    ScreenHit(
+                        ix.list_id,
+                        entry,
+                        "possible",
+                        f"name matches {entry.name!r} but the entry lists {', '.join(entry.countries)}",
+                    )
+                )
             elif kind == "exact":
                 hits.append(ScreenHit(ix.list_id, entry, "exact", f"name matches {entry.name!r}"))
             else:

@@ -54,17 +54,41 @@ def rule_parties(cond: Condition | None) -> tuple[set[str], set[str]]:
 
 
 def engine_finding(
-    rule_id: str, line: int | None, title: str, message: str, *, party: str | None = None,
+    rule_id: str,
+    line: int | None,
+    title: str,
+    message: str,
+    *,
+    party: str | None = None,
     citations: Sequence[Citation] = (),
 ) -> Finding:
     return Finding.model_construct(
-        rule_id=rule_id, pack="engine", effect="engine", outcome="review", line=line, party=party, title=title,
-        message=message, citations=list(citations), license=None, authority=None, review_policy=None, note=None,
+        rule_id=rule_id,
+        pack="engine",
+        effect="engine",
+        outcome="review",
+        line=line,
+        party=party,
+        title=title,
+        message=message,
+        citations=list(citations),
+        license=None,
+        authority=None,
+        review_policy=None,
+        note=None,
     )
 
 
-def _covers(lic: License, rule: LicenseRule, on: dt.date, tx: Transaction, lf: LineFacts, party: str | None,
-            pack: str, catalog: Catalog) -> bool:
+def _covers(
+    lic: License,
+    rule: LicenseRule,
+    on: dt.date,
+    tx: Transaction,
+    lf: LineFacts,
+    party: str | None,
+    pack: str,
+    catalog: Catalog,
+) -> bool:
     if lic.authority != rule.authority or not (lic.valid_from <= on <= lic.valid_to):
         return False
     if lic.destinations is not None and tx.destination not in lic.destinations:
@@ -120,21 +144,35 @@ def resolve_line(
             else:
                 outcome = "deny"
                 policy = f"; licence review policy: {review_policy}" if review_policy else ""
-                message = f"{rule.message} Licence required from {authority}{policy}; no licence on file covers this line."
+                message = (
+                    f"{rule.message} Licence required from {authority}{policy}; no licence on file covers this line."
+                )
         else:
             outcome = "deny" if rule.effect == "deny" else "review"
         findings.append(
             Finding.model_construct(
-                rule_id=rule.id, pack=pack, effect=rule.effect, outcome=outcome, line=lf.line, party=party,
-                title=rule.title, message=message, citations=list(rule.citations), license=license_id,
-                authority=authority, review_policy=review_policy, note=rule.note,
+                rule_id=rule.id,
+                pack=pack,
+                effect=rule.effect,
+                outcome=outcome,
+                line=lf.line,
+                party=party,
+                title=rule.title,
+                message=message,
+                citations=list(rule.citations),
+                license=license_id,
+                authority=authority,
+                review_policy=review_policy,
+                note=rule.note,
             )
         )
     if lf.unclassified:
         named = f"product {lf.item.product!r} is not in the catalog and " if lf.item.product else ""
         findings.append(
             engine_finding(
-                "engine.unclassified-item", lf.line, "Item not classified",
+                "engine.unclassified-item",
+                lf.line,
+                "Item not classified",
                 f"Line {lf.line}: {named}no control number (eccn) is given, so no rule can be applied with "
                 "confidence. Classify the item (give `eccn`, e.g. `EAR99`, or a catalog product) before shipping.",
             )
@@ -143,7 +181,9 @@ def resolve_line(
         given, catalog_code = lf.code_conflict
         findings.append(
             engine_finding(
-                "engine.classification-conflict", lf.line, "Classification differs from catalog",
+                "engine.classification-conflict",
+                lf.line,
+                "Classification differs from catalog",
                 f"Line {lf.line}: the order says ECCN {given} but the catalog classifies "
                 f"{lf.product.name if lf.product else 'the product'} as {catalog_code}; both were applied. "
                 "Confirm the classification.",

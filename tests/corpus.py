@@ -6,11 +6,31 @@ import datetime as dt
 import random
 from collections.abc import Iterator
 
-PRODUCTS = ["NVIDIA H20", "H100", "H100 SXM", "nvidia-h20", "Ascend 910B", "Ascend 910C", "gallium", "germanium",
-            "laptop", "AMD MI308", "Acme Widget 3000", None]
+PRODUCTS = [
+    "NVIDIA H20",
+    "H100",
+    "H100 SXM",
+    "nvidia-h20",
+    "Ascend 910B",
+    "Ascend 910C",
+    "gallium",
+    "germanium",
+    "laptop",
+    "AMD MI308",
+    "Acme Widget 3000",
+    None,
+]
 DESTINATIONS = ["CN", "HK", "MO", "DE", "US", "SG", "MY", "VN", "IN", "JP", "RU", "AE", "IL", "GB", "FR", "CU", "IR"]
-PARTY_NAMES = ["Example Cloud Computing Co., Ltd.", "Huawei Technologies Co Ltd", "SMIC", "Acme GmbH", "Contoso Ltd",
-               "Northwind Traders Inc.", "Fabrikam Pte. Ltd.", "Huawei Technologies Deutschland GmbH"]
+PARTY_NAMES = [
+    "Example Cloud Computing Co., Ltd.",
+    "Huawei Technologies Co Ltd",
+    "SMIC",
+    "Acme GmbH",
+    "Contoso Ltd",
+    "Northwind Traders Inc.",
+    "Fabrikam Pte. Ltd.",
+    "Huawei Technologies Deutschland GmbH",
+]
 EXPORTERS = [("Example Systems Inc.", "US"), ("Example Metals Co., Ltd.", "CN"), ("Beispiel AG", "DE")]
 
 
@@ -31,8 +51,13 @@ def transaction(rng: random.Random, i: int) -> dict[str, object]:
         "date": day.isoformat(),
         "exporter": {"name": name, "country": country},
         "destination": rng.choice(DESTINATIONS),
-        "parties": [{"role": rng.choice(["end_user", "purchaser", "ultimate_consignee"]),
-                     "name": rng.choice(PARTY_NAMES), "country": rng.choice(["CN", "DE", "SG", "US"])}],
+        "parties": [
+            {
+                "role": rng.choice(["end_user", "purchaser", "ultimate_consignee"]),
+                "name": rng.choice(PARTY_NAMES),
+                "country": rng.choice(["CN", "DE", "SG", "US"]),
+            }
+        ],
         "items": items,
     }
     if rng.random() < 0.1:

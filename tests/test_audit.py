@@ -29,7 +29,15 @@ def test_receipts_chain_and_verify(tmp_path: Path) -> None:
     assert len(lines) == len(examples) + 1
     first, second = json.loads(lines[0]), json.loads(lines[1])
     assert first["prev"] == "0" * 64 and second["prev"] == first["hash"]
-    assert {"timestamp", "transaction_id", "input_sha256", "decision", "rule_ids", "rule_packs", "engine_version"} <= set(first)
+    assert {
+        "timestamp",
+        "transaction_id",
+        "input_sha256",
+        "decision",
+        "rule_ids",
+        "rule_packs",
+        "engine_version",
+    } <= set(first)
     assert _verify(log) == (0, f"ok: {len(lines)} receipt(s), chain intact\n", "")
 
 
@@ -37,12 +45,14 @@ def test_editing_a_receipt_is_detected_at_its_line(tmp_path: Path) -> None:
     log = tmp_path / "audit.jsonl"
     _check(log, *sorted(EXAMPLES.glob("*.yaml")))
     lines = log.read_text().splitlines()
-    lines[2] = lines[2].replace('"decision":"deny"', '"decision":"allow"').replace('"decision":"review"', '"decision":"allow"')
+    lines[2] = (
+        lines[2].replace('"decision":"deny"', '"decision":"allow"').replace('"decision":"review"', '"decision":"allow"')
+    )
     if lines[2] == log.read_text().splitlines()[2]:
         lines[2] = lines[2].replace('"decision":"allow"', '"decision":"deny"')
     log.write_text("\n".join(lines) + "\n")
     code, _, err = _verify(log)
-    assert code == 1 and f"audit.jsonl:3:1: error audit-chain receipt 3:" in err
+    assert code == 1 and "audit.jsonl:3:1: error audit-chain receipt 3:" in err
 
 
 def test_deleting_a_receipt_breaks_the_chain(tmp_path: Path) -> None:

@@ -15,8 +15,12 @@ from compliance.batch import read_csv, read_jsonl
 from tests.conftest import EXAMPLES, RULES
 from tests.corpus import corpus
 
-MALFORMED = ['{"id": "bad-json", ', '{"id": "no-date", "destination": "CN", "items": [{"line": 1, "quantity": 1}]}',
-             '[1, 2, 3]', '{"id": "bad-country", "date": "2025-01-01", "destination": "XX", "items": [{"line": 1, "eccn": "EAR99", "quantity": 1}]}']
+MALFORMED = [
+    '{"id": "bad-json", ',
+    '{"id": "no-date", "destination": "CN", "items": [{"line": 1, "quantity": 1}]}',
+    "[1, 2, 3]",
+    '{"id": "bad-country", "date": "2025-01-01", "destination": "XX", "items": [{"line": 1, "eccn": "EAR99", "quantity": 1}]}',
+]
 
 
 def _jsonl(path: Path, n: int, every: int) -> int:
@@ -34,8 +38,19 @@ def _jsonl(path: Path, n: int, every: int) -> int:
 
 def _csv(path: Path, n: int, every: int) -> tuple[int, int]:
     """n transactions as CSV rows (one per line item); every `every`-th has a bad quantity. (txs, bad)."""
-    fields = ["transaction_id", "date", "exporter_name", "exporter_country", "destination", "end_user_name",
-              "end_user_country", "line", "product", "eccn", "quantity"]
+    fields = [
+        "transaction_id",
+        "date",
+        "exporter_name",
+        "exporter_country",
+        "destination",
+        "end_user_name",
+        "end_user_country",
+        "line",
+        "product",
+        "eccn",
+        "quantity",
+    ]
     bad = 0
     with path.open("w", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=fields)
@@ -45,13 +60,21 @@ def _csv(path: Path, n: int, every: int) -> tuple[int, int]:
             bad += broken
             party = tx["parties"][0]  # type: ignore[index]
             for item in tx["items"]:  # type: ignore[attr-defined]
-                writer.writerow({
-                    "transaction_id": tx["id"], "date": tx["date"], "exporter_name": tx["exporter"]["name"],  # type: ignore[index]
-                    "exporter_country": tx["exporter"]["country"], "destination": tx["destination"],  # type: ignore[index]
-                    "end_user_name": party["name"], "end_user_country": party["country"], "line": item["line"],
-                    "product": item.get("product", ""), "eccn": item.get("eccn", ""),
-                    "quantity": "many" if broken else item["quantity"],
-                })
+                writer.writerow(
+                    {
+                        "transaction_id": tx["id"],
+                        "date": tx["date"],
+                        "exporter_name": tx["exporter"]["name"],  # type: ignore[index]
+                        "exporter_country": tx["exporter"]["country"],
+                        "destination": tx["destination"],  # type: ignore[index]
+                        "end_user_name": party["name"],
+                        "end_user_country": party["country"],
+                        "line": item["line"],
+                        "product": item.get("product", ""),
+                        "eccn": item.get("eccn", ""),
+                        "quantity": "many" if broken else item["quantity"],
+                    }
+                )
     return n, bad
 
 
@@ -102,8 +125,10 @@ def test_100k_records_jsonl_and_csv_are_all_accounted_for(tmp_path: Path) -> Non
 
 
 def test_csv_rows_out_of_order_are_reported_not_dropped(tmp_path: Path) -> None:
-    text = ("transaction_id,date,destination,line,eccn,quantity\n"
-            "A,2025-01-01,DE,1,EAR99,1\nB,2025-01-01,DE,1,EAR99,1\nA,2025-01-01,DE,2,EAR99,1\n")
+    text = (
+        "transaction_id,date,destination,line,eccn,quantity\n"
+        "A,2025-01-01,DE,1,EAR99,1\nB,2025-01-01,DE,1,EAR99,1\nA,2025-01-01,DE,2,EAR99,1\n"
+    )
     records = list(read_csv(io.StringIO(text), "o.csv"))
     assert [r.record for r in records] == [2, 3, 4]
     assert records[2].transaction is None and records[2].problems[0].code == "csv-not-contiguous"
@@ -115,7 +140,9 @@ def test_csv_without_required_columns_is_one_error(tmp_path: Path) -> None:
 
 
 def test_csv_map_renames_columns(tmp_path: Path) -> None:
-    (tmp_path / "map.yaml").write_text("id: Order\ndate: Ship Date\ndestination: Country\nline: Pos\neccn: ECCN\nquantity: Qty\n")
+    (tmp_path / "map.yaml").write_text(
+        "id: Order\ndate: Ship Date\ndestination: Country\nline: Pos\neccn: ECCN\nquantity: Qty\n"
+    )
     (tmp_path / "o.csv").write_text("Order,Ship Date,Country,Pos,ECCN,Qty\nSO-1,2025-01-01,DE,1,EAR99,3\n")
     code, out, _ = _run(str(tmp_path / "o.csv"), "--csv-map", str(tmp_path / "map.yaml"), "--format", "jsonl")
     assert code == 0 and json.loads(out)["transaction_id"] == "SO-1"
@@ -123,9 +150,11 @@ def test_csv_map_renames_columns(tmp_path: Path) -> None:
 
 def test_stdin_and_directories(tmp_path: Path) -> None:
     tx = (EXAMPLES / "h20-to-china.yaml").read_text()
-    result = CliRunner().invoke(main, ["check", "-", "--input-format", "yaml", "--rules", str(RULES), "--format", "jsonl"], input=tx)
+    result = CliRunner().invoke(
+        main, ["check", "-", "--input-format", "yaml", "--rules", str(RULES), "--format", "jsonl"], input=tx
+    )
     assert result.exit_code == 1 and json.loads(result.stdout)["decision"] == "deny"
-    code, out, _ = _run(str(EXAMPLES), "--format", "jsonl")
+    _code, out, _ = _run(str(EXAMPLES), "--format", "jsonl")
     assert len(out.splitlines()) == len(list(EXAMPLES.glob("*.yaml")))
 
 

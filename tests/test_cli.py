@@ -50,7 +50,16 @@ def test_json_output_is_the_decision_contract() -> None:
     code, out, _ = run("check", str(EXAMPLES / "h20-to-china.yaml"), "--format", "json")
     data = json.loads(out)
     assert code == 1
-    assert {"schema_version", "transaction_id", "decision", "as_of", "lines", "findings", "rule_packs", "engine_version"} <= set(data)
+    assert {
+        "schema_version",
+        "transaction_id",
+        "decision",
+        "as_of",
+        "lines",
+        "findings",
+        "rule_packs",
+        "engine_version",
+    } <= set(data)
     assert data["lines"] == [{"line": 1, "decision": "deny", "product": "nvidia-h20", "control_codes": []}]
     finding = data["findings"][0]
     assert {"rule_id", "pack", "effect", "outcome", "line", "party", "message", "citations", "license"} <= set(finding)
@@ -86,7 +95,9 @@ def test_malformed_input_exits_2_naming_file_line_and_field(tmp_path: Path, edit
 def test_worst_result_wins_over_several_files(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\n")
-    allow, deny, review = (str(EXAMPLES / n) for n in ("h100-to-germany.yaml", "h20-to-china.yaml", "unclassified-item.yaml"))
+    allow, deny, review = (
+        str(EXAMPLES / n) for n in ("h100-to-germany.yaml", "h20-to-china.yaml", "unclassified-item.yaml")
+    )
     assert run("check", allow, review)[0] == 3
     assert run("check", allow, review, deny)[0] == 1
     assert run("check", allow, deny, str(bad))[0] == 2

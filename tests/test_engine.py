@@ -55,8 +55,15 @@ def test_h20_with_covering_licence_is_allowed_and_names_it(engine: Engine) -> No
     ],
 )
 def test_licence_covers_only_what_it_names(engine: Engine, licence: dict[str, object], covered: bool) -> None:
-    lic = {"id": "L1", "authority": "US-BIS", "products": ["H20"], "destinations": ["CN"],
-           "valid_from": "2025-01-01", "valid_to": "2026-01-01", **licence}
+    lic = {
+        "id": "L1",
+        "authority": "US-BIS",
+        "products": ["H20"],
+        "destinations": ["CN"],
+        "valid_from": "2025-01-01",
+        "valid_to": "2026-01-01",
+        **licence,
+    }
     d = engine.evaluate(_tx(licenses=[lic]))
     assert d.decision == ("allow" if covered else "deny")
 
@@ -72,8 +79,10 @@ def test_two_applicable_rules_on_one_line_are_both_reported(engine: Engine) -> N
     # H100 (3A090.a) to China for a Huawei end user: the classification rule and the Entity List rule
     # both apply to line 1. durable-rules' post() would fire only one of them; we must see both.
     d = engine.evaluate(
-        _tx(items=[{"line": 1, "product": "H100", "quantity": 1}],
-            parties=[{"role": "end_user", "name": "Huawei Technologies Co., Ltd.", "country": "CN"}])
+        _tx(
+            items=[{"line": 1, "product": "H100", "quantity": 1}],
+            parties=[{"role": "end_user", "name": "Huawei Technologies Co., Ltd.", "country": "CN"}],
+        )
     )
     line1 = {f.rule_id for f in d.findings if f.line == 1}
     assert {"us-ear.ac.3a090-license", "us-ear.el.huawei-smic-license"} <= line1
@@ -101,8 +110,11 @@ def test_misspelt_legal_form_still_matches_the_entity_list(engine: Engine) -> No
 
 def test_name_close_to_a_listed_party_goes_to_review(engine: Engine) -> None:
     d = engine.evaluate(
-        _tx(destination="DE", items=[{"line": 1, "eccn": "EAR99", "quantity": 1}],
-            parties=[{"role": "end_user", "name": "Huawei Technologies Deutschland GmbH", "country": "DE"}])
+        _tx(
+            destination="DE",
+            items=[{"line": 1, "eccn": "EAR99", "quantity": 1}],
+            parties=[{"role": "end_user", "name": "Huawei Technologies Deutschland GmbH", "country": "DE"}],
+        )
     )
     assert d.decision == "review"
     (f,) = [f for f in d.findings if f.rule_id == "engine.possible-party-match"]
@@ -121,8 +133,11 @@ def test_h100_to_germany_is_allowed(engine: Engine) -> None:
 
 
 def test_gallium_from_china_needs_mofcom_licence(engine: Engine) -> None:
-    tx = _tx(exporter={"name": "Example Metals Co., Ltd.", "country": "CN"}, destination="DE",
-             items=[{"line": 1, "product": "gallium", "quantity": 100}])
+    tx = _tx(
+        exporter={"name": "Example Metals Co., Ltd.", "country": "CN"},
+        destination="DE",
+        items=[{"line": 1, "product": "gallium", "quantity": 100}],
+    )
     assert engine.evaluate(tx, as_of=dt.date(2023, 7, 31)).decision == "allow"
     after = engine.evaluate(tx, as_of=dt.date(2023, 8, 1))
     assert after.decision == "deny" and "cn-mofcom.ga-ge.license" in _rules(after)

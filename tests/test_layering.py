@@ -46,6 +46,13 @@ def test_models_and_errors_do_not_import_the_engine_steps() -> None:
 
 def test_the_hot_path_does_no_io_or_clock() -> None:
     banned = {"os", "time", "random", "pathlib", "subprocess", "socket", "logging"}
-    for mod in ("compliance.enrich", "compliance.resolve", "compliance.match.predicates", "compliance.match.reference",
-                "compliance.match.durable", "compliance.parties", "compliance.catalog"):
+    for mod in (
+        "compliance.enrich",
+        "compliance.resolve",
+        "compliance.match.predicates",
+        "compliance.match.reference",
+        "compliance.match.durable",
+        "compliance.parties",
+        "compliance.catalog",
+    ):
         assert not (_imports(_module_files()[mod]) & banned), mod

@@ -73,10 +73,7 @@ def test_known_contradictions() -> None:
     assert satisfiable(And((Cmp("spec_tpp", "gte", 4800.0), Cmp("spec_tpp", "lt", 1600.0)))) is False
     assert satisfiable(And((Cmp("date", "gte", 5.0), Cmp("date", "lte", 5.0)))) is True  # a one-day window
     # `not` alone holds when the value is absent: not a contradiction.
-    assert (
-        satisfiable(And((Not(Cmp("spec_tpp", "gte", 1.0)), Not(Cmp("spec_tpp", "lt", 1.0)))))
-        is True
-    )
+    assert satisfiable(And((Not(Cmp("spec_tpp", "gte", 1.0)), Not(Cmp("spec_tpp", "lt", 1.0))))) is True
     # Cross-field knowledge is not used (documented approximation): CN is in D:1, but this is not reported.
     assert satisfiable(And((cn, Not(Has("dest_groups", ("D:1",)))))) is True
 

@@ -6,16 +6,37 @@ import compliance
 
 
 def test_all_is_pinned() -> None:
-    assert sorted(compliance.__all__) == sorted([
-        "Citation", "ComplianceError", "Decision", "Engine", "ExitCode", "Finding", "InputError", "License",
-        "LineDecision", "Location", "PackError", "PackRef", "PackSet", "Problem", "Transaction", "__version__",
-        "load_packs", "load_transaction",
-    ])
+    assert sorted(compliance.__all__) == sorted(
+        [
+            "Citation",
+            "ComplianceError",
+            "Decision",
+            "Engine",
+            "ExitCode",
+            "Finding",
+            "InputError",
+            "License",
+            "LineDecision",
+            "Location",
+            "PackError",
+            "PackRef",
+            "PackSet",
+            "Problem",
+            "Transaction",
+            "__version__",
+            "load_packs",
+            "load_transaction",
+        ]
+    )
     for name in compliance.__all__:
         assert hasattr(compliance, name)
 
 
 def test_exit_codes_are_the_documented_ones() -> None:
     assert {c.name: int(c) for c in compliance.ExitCode} == {
-        "ALLOW": 0, "DENY": 1, "INPUT_ERROR": 2, "REVIEW": 3, "PACK_ERROR": 4,
+        "ALLOW": 0,
+        "DENY": 1,
+        "INPUT_ERROR": 2,
+        "REVIEW": 3,
+        "PACK_ERROR": 4,
     }

@@ -92,7 +92,12 @@ def condition_node(cond: Condition, pack: str) -> Node:
     if cond.control_codes:
         parts.append(Has("codes", tuple(f"{pack}:{c}" for c in cond.control_codes)))
     for name, bound in sorted((cond.specs or {}).items()):
-        ops: tuple[tuple[Op, float | None], ...] = (("gt", bound.gt), ("gte", bound.gte), ("lt", bound.lt), ("lte", bound.lte))
+        ops: tuple[tuple[Op, float | None], ...] = (
+            ("gt", bound.gt),
+            ("gte", bound.gte),
+            ("lt", bound.lt),
+            ("lte", bound.lte),
+        )
         parts.extend(Cmp("spec_" + name, op, float(value)) for op, value in ops if value is not None)
     if cond.datacenter is not None:
         # Fail closed: an item not stated to be non-datacenter is treated as a datacenter item.

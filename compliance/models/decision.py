@@ -26,13 +26,17 @@ class Finding(Contract):
     rule_id: str = Field(description="Rule that applied, or an `engine.*` id for checks the engine makes itself.")
     pack: str = Field(description="Pack id of the rule (`engine` for engine checks).")
     effect: Effect = Field(description="The rule's effect.")
-    outcome: Outcome = Field(description="What this finding makes of its line: deny, review, or allow (licence on file).")
+    outcome: Outcome = Field(
+        description="What this finding makes of its line: deny, review, or allow (licence on file)."
+    )
     line: int | None = Field(description="Order line the finding is about; null for the whole transaction.")
     party: str | None = Field(default=None, description="Party whose listing or headquarters triggered the rule.")
     title: str = Field(description="Short title of the rule.")
     message: str = Field(description="What applies, why, and what to do.")
     citations: list[Citation] = Field(description="The law behind the finding.")
-    license: str | None = Field(default=None, description="Id of the licence on file that covers a licence requirement.")
+    license: str | None = Field(
+        default=None, description="Id of the licence on file that covers a licence requirement."
+    )
     authority: str | None = Field(default=None, description="Licensing authority for a licence requirement.")
     review_policy: str | None = Field(default=None, description="The authority's licence review policy, if stated.")
     note: str | None = Field(default=None, description="The rule's note: approximations and unconfirmed facts.")

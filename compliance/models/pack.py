@@ -46,7 +46,9 @@ Authority = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0-9-]{2,20}
 
 
 class Citation(Contract):
-    cite: Text = Field(description="Canonical citation: `15 CFR 744.11`, `88 FR 73458`, `MOFCOM/GAC Announcement No. 23 of 2023`.")
+    cite: Text = Field(
+        description="Canonical citation: `15 CFR 744.11`, `88 FR 73458`, `MOFCOM/GAC Announcement No. 23 of 2023`."
+    )
     url: str | None = Field(default=None, description="Where an officer can read it.")
     title: str | None = Field(default=None, description="Title of the instrument.")
     date: IsoDate | None = Field(default=None, description="Publication or issue date.")
@@ -74,7 +76,9 @@ class Condition(Contract):
         default=None,
         description="Control numbers in this pack's jurisdiction (an ECCN for us-ear); `3A090` also matches `3A090.a`.",
     )
-    specs: dict[SpecName, SpecBound] | None = Field(default=None, description="Numeric thresholds on item specs; unknown spec = no match.")
+    specs: dict[SpecName, SpecBound] | None = Field(
+        default=None, description="Numeric thresholds on item specs; unknown spec = no match."
+    )
     datacenter: bool | None = Field(default=None, description="Item designed or marketed for datacenters.")
     destinations: list[CountryCode] | None = None
     destination_groups: list[GroupId] | None = None
@@ -83,7 +87,9 @@ class Condition(Contract):
     exporter_countries: list[CountryCode] | None = None
     activities: list[Activity] | None = None
     end_use_codes: list[EndUseCode] | None = None
-    party_lists: list[Slug] | None = Field(default=None, description="Party lists one of the parties is on (as of the date).")
+    party_lists: list[Slug] | None = Field(
+        default=None, description="Party lists one of the parties is on (as of the date)."
+    )
     party_headquarters_groups: list[GroupId] | None = Field(
         default=None, description="Country groups where a party is headquartered (its `headquarters`, else `country`)."
     )
@@ -113,7 +119,9 @@ class _RuleBase(Contract):
     when: Condition = Field(description="When the rule applies to an order line.")
     unless: Condition | None = Field(default=None, description="An exemption: the rule does not apply when this holds.")
     effective_from: IsoDate = Field(description="First day the rule is in force.")
-    effective_to: IsoDate | None = Field(default=None, description="Last day the rule is in force (inclusive); open when absent.")
+    effective_to: IsoDate | None = Field(
+        default=None, description="Last day the rule is in force (inclusive); open when absent."
+    )
     message: Text = Field(description="What applies, why, and what to do.")
     citations: list[Citation] = Field(min_length=1, description="The law behind the rule.")
     note: str | None = Field(default=None, description="Approximations and facts that could not be confirmed.")
@@ -130,7 +138,9 @@ class DenyRule(_RuleBase):
 
 
 class LicenseRule(_RuleBase):
-    effect: Literal["license_required"] = Field(description="Licence required: deny unless a covering licence is on file.")
+    effect: Literal["license_required"] = Field(
+        description="Licence required: deny unless a covering licence is on file."
+    )
     authority: Authority = Field(description="Authority whose licence covers the requirement, e.g. `US-BIS`.")
     review_policy: Text | None = Field(
         default=None, description="How the authority treats applications: `presumption of denial`, `case-by-case`, ..."
@@ -231,7 +241,9 @@ class CountryGroupsFile(Contract):
 class PartyEntry(Contract):
     name: Text
     aliases: list[Text] = Field(default_factory=list)
-    countries: list[CountryCode] = Field(default_factory=list, description="Where the listed addresses are; any when empty.")
+    countries: list[CountryCode] = Field(
+        default_factory=list, description="Where the listed addresses are; any when empty."
+    )
     added: IsoDate = Field(description="Date the entry took effect.")
     removed: IsoDate | None = Field(default=None, description="Last day the entry applied, if removed or suspended.")
     citations: list[Citation] = Field(min_length=1)

@@ -29,7 +29,9 @@ __all__ = [
 Activity = Literal["export", "reexport", "transfer", "import", "use", "service"]
 ACTIVITIES: tuple[str, ...] = ("export", "reexport", "transfer", "import", "use", "service")
 
-PartyRole = Literal["ultimate_consignee", "intermediate_consignee", "end_user", "purchaser", "freight_forwarder", "other"]
+PartyRole = Literal[
+    "ultimate_consignee", "intermediate_consignee", "end_user", "purchaser", "freight_forwarder", "other"
+]
 PARTY_ROLES: tuple[str, ...] = (
     "ultimate_consignee",
     "intermediate_consignee",
@@ -90,7 +92,9 @@ class Item(Contract):
     line: int = Field(ge=1, description="Line number on the order; unique within the transaction.")
     product: NonEmpty | None = Field(default=None, description="Catalog id or any catalog alias (e.g. `NVIDIA H20`).")
     description: str | None = Field(default=None, description="Free-text description.")
-    eccn: NonEmpty | None = Field(default=None, description="US Export Control Classification Number, e.g. `3A090.a`, or `EAR99`.")
+    eccn: NonEmpty | None = Field(
+        default=None, description="US Export Control Classification Number, e.g. `3A090.a`, or `EAR99`."
+    )
     origin: CountryCode | None = Field(default=None, description="Country of origin of the item (ISO 3166-1 alpha-2).")
     quantity: float = Field(gt=0, description="Quantity ordered.")
     unit_value: float | None = Field(default=None, ge=0, description="Value per unit.")
@@ -120,7 +124,9 @@ class License(Contract):
     authority: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0-9-]{2,20}$")] = Field(
         description="Issuing authority, e.g. `US-BIS`, `CN-MOFCOM`."
     )
-    products: list[NonEmpty] | None = Field(default=None, description="Products covered (catalog ids or aliases); all when absent.")
+    products: list[NonEmpty] | None = Field(
+        default=None, description="Products covered (catalog ids or aliases); all when absent."
+    )
     eccns: list[NonEmpty] | None = Field(default=None, description="Control numbers covered; all when absent.")
     destinations: list[CountryCode] | None = Field(default=None, description="Destinations covered; all when absent.")
     parties: list[NonEmpty] | None = Field(default=None, description="Parties covered (names); all when absent.")
@@ -148,7 +154,9 @@ class Transaction(Contract):
     )
     parties: list[Party] = Field(default_factory=list, description="Parties to the transaction.")
     end_use: str | None = Field(default=None, description="Stated end use, free text.")
-    end_use_codes: list[EndUseCode] = Field(default_factory=list, description="End-use codes from the documented vocabulary.")
+    end_use_codes: list[EndUseCode] = Field(
+        default_factory=list, description="End-use codes from the documented vocabulary."
+    )
     items: list[Item] = Field(min_length=1, description="Order lines (at least one).")
     licenses: list[License] = Field(default_factory=list, description="Licences and authorizations on file.")
 

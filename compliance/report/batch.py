@@ -13,7 +13,17 @@ from compliance.bulk import Result
 
 __all__ = ["CSV_SUMMARY_COLUMNS", "Progress", "Tally", "csv_row", "jsonl_line"]
 
-CSV_SUMMARY_COLUMNS = ("source", "record", "transaction_id", "decision", "as_of", "deny_rules", "review_rules", "licenses", "error")
+CSV_SUMMARY_COLUMNS = (
+    "source",
+    "record",
+    "transaction_id",
+    "decision",
+    "as_of",
+    "deny_rules",
+    "review_rules",
+    "licenses",
+    "error",
+)
 
 
 def jsonl_line(result: Result) -> str:
@@ -31,11 +41,23 @@ def csv_row(result: Result) -> str:
         problems = "; ".join(f"{p.location}: {p.code} {p.message}" for p in result.record.problems)
         writer.writerow([result.record.source, result.record.record, "", "error", "", "", "", "", problems])
     else:
-        findings = [f for f in d["findings"] if isinstance(f, dict)]  # type: ignore[union-attr]
+        raw = d["findings"]
+        findings = [f for f in raw if isinstance(f, dict)] if isinstance(raw, list) else []
         by = {k: sorted({str(f["rule_id"]) for f in findings if f["outcome"] == k}) for k in ("deny", "review")}
         licenses = sorted({str(f["license"]) for f in findings if f.get("license")})
-        writer.writerow([result.record.source, result.record.record, d["transaction_id"], d["decision"], d["as_of"],
-                         ";".join(by["deny"]), ";".join(by["review"]), ";".join(licenses), ""])
+        writer.writerow(
+            [
+                result.record.source,
+                result.record.record,
+                d["transaction_id"],
+                d["decision"],
+                d["as_of"],
+                ";".join(by["deny"]),
+                ";".join(by["review"]),
+                ";".join(licenses),
+                "",
+            ]
+        )
     return buffer.getvalue().rstrip("\n")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,10 +24,21 @@ SPECS = ("tpp", "pd")
 NUMBERS = (0.0, 1600.0, 4800.0, 5000.5)
 
 leaf = st.one_of(
-    st.builds(In, st.just("destination"), st.lists(st.sampled_from(DESTS), min_size=1, max_size=3, unique=True).map(tuple)),
-    st.builds(In, st.just("product"), st.lists(st.sampled_from(PRODUCTS[:2]), min_size=1, max_size=2, unique=True).map(tuple)),
-    st.builds(Has, st.just("dest_groups"), st.lists(st.sampled_from(GROUPS), min_size=1, max_size=2, unique=True).map(tuple)),
-    st.builds(Cmp, st.sampled_from([f"spec_{s}" for s in SPECS]), st.sampled_from(["gt", "gte", "lt", "lte"]), st.sampled_from(NUMBERS)),
+    st.builds(
+        In, st.just("destination"), st.lists(st.sampled_from(DESTS), min_size=1, max_size=3, unique=True).map(tuple)
+    ),
+    st.builds(
+        In, st.just("product"), st.lists(st.sampled_from(PRODUCTS[:2]), min_size=1, max_size=2, unique=True).map(tuple)
+    ),
+    st.builds(
+        Has, st.just("dest_groups"), st.lists(st.sampled_from(GROUPS), min_size=1, max_size=2, unique=True).map(tuple)
+    ),
+    st.builds(
+        Cmp,
+        st.sampled_from([f"spec_{s}" for s in SPECS]),
+        st.sampled_from(["gt", "gte", "lt", "lte"]),
+        st.sampled_from(NUMBERS),
+    ),
     st.builds(Cmp, st.just("date"), st.sampled_from(["gte", "lte"]), st.sampled_from([20230101.0, 20250409.0])),
 )
 trees: st.SearchStrategy[Node] = st.recursive(
@@ -61,15 +73,24 @@ def facts(draw: st.DrawFn) -> dict[str, object]:
 def _compiled(nodes: list[Node]) -> list[CompiledRule]:
     out = []
     for i, node in enumerate(nodes):
-        rule = ReviewRule(effect="review", id=f"p.t.r{i}", title="t", when={"destinations": ["CN"]},  # type: ignore[arg-type]
-                          effective_from=dt.date(2020, 1, 1), message="m", citations=[{"cite": "15 CFR 744.11"}])  # type: ignore[list-item]
+        rule = ReviewRule(
+            effect="review",
+            id=f"p.t.r{i}",
+            title="t",
+            when={"destinations": ["CN"]},  # type: ignore[arg-type]
+            effective_from=dt.date(2020, 1, 1),
+            message="m",
+            citations=[{"cite": "15 CFR 744.11"}],
+        )  # type: ignore[list-item]
         out.append(CompiledRule(i, PackRule(rule, "p", Location("x")), node))
     return out
 
 
 @settings(max_examples=150)
 @given(nodes=st.lists(trees, min_size=1, max_size=5), sample=st.lists(facts(), min_size=1, max_size=6))
-def test_durable_and_reference_agree_on_generated_rules_and_facts(nodes: list[Node], sample: list[dict[str, object]]) -> None:
+def test_durable_and_reference_agree_on_generated_rules_and_facts(
+    nodes: list[Node], sample: list[dict[str, object]]
+) -> None:
     rules = _compiled(nodes)
     durable = DurableMatcher(rules, "prop")
     try:
@@ -82,14 +103,26 @@ def test_durable_and_reference_agree_on_generated_rules_and_facts(nodes: list[No
 _DURABLE = Engine.from_directory(RULES, backend="durable")
 _REFERENCE = Engine.from_directory(RULES, backend="reference")
 
-products = st.sampled_from(["NVIDIA H20", "H100", "Ascend 910B", "gallium", "laptop", "AMD MI308", "Unknown Gizmo", None])
+products = st.sampled_from(
+    ["NVIDIA H20", "H100", "Ascend 910B", "gallium", "laptop", "AMD MI308", "Unknown Gizmo", None]
+)
 countries = st.sampled_from(["CN", "HK", "MO", "DE", "US", "RU", "SG", "VN", "IL", "CU", "MY"])
 parties = st.lists(
-    st.fixed_dictionaries({
-        "role": st.sampled_from(["end_user", "purchaser", "freight_forwarder", "ultimate_consignee"]),
-        "name": st.sampled_from(["Huawei Technologies Co., Ltd.", "huawei technologies co ltd", "SMIC", "Acme GmbH", "Huawei Tech Deutschland"]),
-        "country": countries,
-    }),
+    st.fixed_dictionaries(
+        {
+            "role": st.sampled_from(["end_user", "purchaser", "freight_forwarder", "ultimate_consignee"]),
+            "name": st.sampled_from(
+                [
+                    "Huawei Technologies Co., Ltd.",
+                    "huawei technologies co ltd",
+                    "SMIC",
+                    "Acme GmbH",
+                    "Huawei Tech Deutschland",
+                ]
+            ),
+            "country": countries,
+        }
+    ),
     max_size=2,
 )
 
@@ -114,7 +147,9 @@ def transactions(draw: st.DrawFn) -> dict[str, object]:
         "destination": draw(countries),
         "parties": draw(parties),
         "items": items,
-        "end_use_codes": draw(st.lists(st.sampled_from(["technical_analysis", "military", "civil"]), max_size=2, unique=True)),
+        "end_use_codes": draw(
+            st.lists(st.sampled_from(["technical_analysis", "military", "civil"]), max_size=2, unique=True)
+        ),
     }
     if draw(st.booleans()):
         tx["exporter"] = {"name": "X", "country": draw(countries)}

@@ -19,7 +19,7 @@ from compliance.enrich import EMPTY
 from compliance.errors import Location, PackError
 from compliance.match import MatchError
 from compliance.match.durable import DurableMatcher, RulesetTooLarge, to_durable
-from compliance.match.predicates import And, Cmp, CompiledRule, Has, In, Node, Not, Or
+from compliance.match.predicates import Cmp, CompiledRule, In, Node, Not
 from compliance.models.pack import ReviewRule
 from compliance.packs import PackRule
 from tests.conftest import RULES
@@ -30,11 +30,15 @@ class _Host:
         raise LookupError(name)
 
 
-def _raw_ruleset(name: str, conditions: list[dict[str, object]], hits: list[int], catch_all: bool = False) -> durable_engine.Ruleset:
+def _raw_ruleset(
+    name: str, conditions: list[dict[str, object]], hits: list[int], catch_all: bool = False
+) -> durable_engine.Ruleset:
     definition: dict[str, object] = {}
     for i, cond in enumerate(conditions):
+
         def fire(c: object, i: int = i) -> None:
             hits.append(i)
+
         definition[f"r{i}"] = {"all": [{"m": cond}], "run": _one_arg(fire)}
     if catch_all:
         definition["catch"] = {"all": [{"m": {"kind": "line"}}], "run": lambda c: None}
@@ -87,8 +91,15 @@ def test_trap7_iall_is_false_on_an_empty_list() -> None:
 
 
 def _rule(rule_id: str, node: Node, index: int = 0) -> CompiledRule:
-    rule = ReviewRule(effect="review", id=rule_id, title="t", when={"destinations": ["CN"]},  # type: ignore[arg-type]
-                      effective_from=dt.date(2020, 1, 1), message="m", citations=[{"cite": "15 CFR 744.11"}])  # type: ignore[list-item]
+    rule = ReviewRule(
+        effect="review",
+        id=rule_id,
+        title="t",
+        when={"destinations": ["CN"]},  # type: ignore[arg-type]
+        effective_from=dt.date(2020, 1, 1),
+        message="m",
+        citations=[{"cite": "15 CFR 744.11"}],
+    )  # type: ignore[list-item]
     return CompiledRule(index, PackRule(rule, "p", Location("x")), node)
 
 
@@ -119,8 +130,13 @@ def test_two_matchers_with_the_same_name_do_not_collide() -> None:
 def test_two_engines_in_one_process_keep_their_own_packs(tmp_path: object) -> None:
     e1 = Engine.from_directory(RULES)
     e2 = Engine.from_directory(RULES)
-    tx = {"id": "T", "date": "2025-05-01", "destination": "CN", "exporter": {"name": "N", "country": "US"},
-          "items": [{"line": 1, "product": "H20", "quantity": 1}]}
+    tx = {
+        "id": "T",
+        "date": "2025-05-01",
+        "destination": "CN",
+        "exporter": {"name": "N", "country": "US"},
+        "items": [{"line": 1, "product": "H20", "quantity": 1}],
+    }
     assert e1.evaluate(tx).decision == e2.evaluate(tx).decision == "deny"
     e1.close()
     assert e2.evaluate(tx).decision == "deny"
@@ -144,8 +160,9 @@ def test_engine_turns_a_matching_failure_into_review() -> None:
         raise MatchError("simulated failure")
 
     engine._matcher.match = broken  # type: ignore[method-assign]
-    d = engine.evaluate({"id": "T", "date": "2025-05-01", "destination": "DE",
-                         "items": [{"line": 1, "eccn": "EAR99", "quantity": 1}]})
+    d = engine.evaluate(
+        {"id": "T", "date": "2025-05-01", "destination": "DE", "items": [{"line": 1, "eccn": "EAR99", "quantity": 1}]}
+    )
     assert d.decision == "review"
     assert [f.rule_id for f in d.findings] == ["engine.match-error"]
 
@@ -158,7 +175,9 @@ def test_oversized_ruleset_is_refused_instead_of_hanging() -> None:
 
 def test_negated_spec_test_holds_when_the_spec_is_unknown() -> None:
     node: Node = Not(Cmp("spec_tpp", "gte", 4800.0))
-    assert to_durable(node) == {"$or": [{"$lt": {"spec_tpp": 4800.0}}, {"$iall": {"specs_known": {"$neq": {"$i": "tpp"}}}}]}
+    assert to_durable(node) == {
+        "$or": [{"$lt": {"spec_tpp": 4800.0}}, {"$iall": {"specs_known": {"$neq": {"$i": "tpp"}}}}]
+    }
     m = DurableMatcher([_rule("p.t.n", node)], "neg")
     assert m.match([_fact(specs_known=(EMPTY,)), _fact(spec_tpp=5000.0, specs_known=("tpp",))]) == [(0,), ()]
 
@@ -167,11 +186,20 @@ def test_pack_error_for_oversized_ruleset_points_at_the_rule(tmp_path: Path) -> 
     shutil.copytree(RULES, tmp_path / "rules")
     countries = sorted(COUNTRY_CODES)
     rules = [
-        {"id": f"us-ear.big.r{i}", "title": "t", "effect": "review", "when": {"destinations": countries},
-         "effective_from": "2025-01-01", "message": "m", "citations": [{"cite": "15 CFR 744.11"}]}
+        {
+            "id": f"us-ear.big.r{i}",
+            "title": "t",
+            "effect": "review",
+            "when": {"destinations": countries},
+            "effective_from": "2025-01-01",
+            "message": "m",
+            "citations": [{"cite": "15 CFR 744.11"}],
+        }
         for i in range(2)
     ]
-    (tmp_path / "rules" / "us-ear" / "big.yaml").write_text(yaml.safe_dump({"kind": "rules", "pack": "us-ear", "rules": rules}))
+    (tmp_path / "rules" / "us-ear" / "big.yaml").write_text(
+        yaml.safe_dump({"kind": "rules", "pack": "us-ear", "rules": rules})
+    )
     with pytest.raises(PackError) as err:
         Engine.from_directory(tmp_path / "rules")
     problems = err.value.problems

@@ -24,8 +24,13 @@ def test_memo_agrees_with_uncached(tx: dict[str, object], day: dt.date) -> None:
 
 def test_boundary_days_are_exact() -> None:
     # The day before and the day a rule starts must not share a cache entry.
-    tx = {"id": "T", "date": "2025-04-08", "destination": "CN", "exporter": {"name": "N", "country": "US"},
-          "items": [{"line": 1, "product": "H20", "quantity": 1}]}
+    tx = {
+        "id": "T",
+        "date": "2025-04-08",
+        "destination": "CN",
+        "exporter": {"name": "N", "country": "US"},
+        "items": [{"line": 1, "product": "H20", "quantity": 1}],
+    }
     assert _MEMO.evaluate(tx).decision == "allow"
     assert _MEMO.evaluate(tx, as_of=dt.date(2025, 4, 9)).decision == "deny"
     assert _MEMO.evaluate(tx).decision == "allow"
