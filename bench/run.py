@@ -164,11 +164,19 @@ def main() -> None:
     print(f"corpus: {n} transactions, {lines / n:.2f} lines each on average (seeded)")
     with Engine.from_directory(RULES) as engine:
         print(f"packs: {', '.join(f'{p.id} {p.version}' for p in engine.pack_refs)}; {len(engine.rules)} rules")
-        list(engine.evaluate_many(txs[:2000]))  # warm up
+        # The first pass fills the match cache; a nightly ERP batch repeats its patterns like the second pass.
         tps, lps = throughput(engine, txs, serialise=False)
-        print(f"evaluate_many, durable-rules + memo, 1 process: {tps:,.0f} tx/s, {lps:,.0f} lines/s")
+        print(
+            f"evaluate_many, durable-rules + memo, 1 process, first pass (cache filling): {tps:,.0f} tx/s, {lps:,.0f} lines/s"
+        )
+        tps, lps = throughput(engine, txs, serialise=False)
+        print(
+            f"evaluate_many, durable-rules + memo, 1 process, second pass (cache warm):  {tps:,.0f} tx/s, {lps:,.0f} lines/s"
+        )
         tps_j, _ = throughput(engine, txs, serialise=True)
-        print(f"  ... including JSON serialisation:          {tps_j:,.0f} tx/s")
+        print(f"  ... second pass including JSON serialisation of each decision:          {tps_j:,.0f} tx/s")
+        memo = engine._matcher
+        print(f"  match cache: {getattr(memo, 'hits', 0):,} hits, {getattr(memo, 'misses', 0):,} misses")
         p50, p99 = latency(engine, txs[:5000])
         print(f"evaluate latency (warm): p50 {p50:.3f} ms, p99 {p99:.3f} ms")
         print("per-stage cost (us per transaction):")
@@ -176,10 +184,10 @@ def main() -> None:
             print(f"  {stage:<22} {us:8.1f}")
     with Engine.from_directory(RULES, memoize=False) as plain:
         tps_plain, _ = throughput(plain, txs[:5000], serialise=False)
-        print(f"evaluate_many, durable-rules, no memo:         {tps_plain:,.0f} tx/s")
+        print(f"evaluate_many, durable-rules, no memo:     {tps_plain:,.0f} tx/s")
     with Engine.from_directory(RULES, backend="reference", memoize=False) as ref:
         tps_ref, _ = throughput(ref, txs[:5000], serialise=False)
-        print(f"evaluate_many, reference matcher, no memo:     {tps_ref:,.0f} tx/s")
+        print(f"evaluate_many, reference matcher, no memo: {tps_ref:,.0f} tx/s")
     for jobs in (1, 2):
         print(f"worker processes (--jobs {jobs}), incl. validation and JSON: {parallel(txs, jobs):,.0f} tx/s")
     print(f"cold start, `compliance check` one file: {cold_start():.2f} s (median of 5)")

@@ -18,6 +18,7 @@ from compliance.intake import transaction_from_mapping
 from compliance.match import Matcher, MatchError, make_matcher
 from compliance.match.memo import MemoMatcher
 from compliance.match.predicates import CompiledRule, compile_rule
+from compliance.models._base import construct
 from compliance.models.decision import Decision, Finding, PackRef
 from compliance.models.transaction import Transaction
 from compliance.packs import PackSet, load_packs
@@ -109,7 +110,8 @@ class Engine:
             findings.extend(line_findings)
             line_decisions.append(line_decision(lf, line_findings, shared))
         findings.sort(key=_finding_order)
-        return Decision.model_construct(
+        return construct(
+            Decision,
             schema_version="1",
             transaction_id=tx.id,
             decision=worst(ld.decision for ld in line_decisions),

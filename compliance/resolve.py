@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from compliance.catalog import Catalog
 from compliance.enrich import LineFacts, PartyFacts
 from compliance.match.predicates import CompiledRule
+from compliance.models._base import construct
 from compliance.models.decision import Finding, LineDecision, Outcome
 from compliance.models.pack import Citation, Condition, LicenseRule
 from compliance.models.transaction import License, Transaction
@@ -62,7 +63,8 @@ def engine_finding(
     party: str | None = None,
     citations: Sequence[Citation] = (),
 ) -> Finding:
-    return Finding.model_construct(
+    return construct(
+        Finding,
         rule_id=rule_id,
         pack="engine",
         effect="engine",
@@ -150,7 +152,8 @@ def resolve_line(
         else:
             outcome = "deny" if rule.effect == "deny" else "review"
         findings.append(
-            Finding.model_construct(
+            construct(
+                Finding,
                 rule_id=rule.id,
                 pack=pack,
                 effect=rule.effect,
@@ -193,7 +196,8 @@ def resolve_line(
 
 
 def line_decision(lf: LineFacts, findings: Sequence[Finding], shared: Sequence[Finding]) -> LineDecision:
-    return LineDecision.model_construct(
+    return construct(
+        LineDecision,
         line=lf.line,
         decision=worst(f.outcome for f in [*findings, *shared]),
         product=lf.product.id if lf.product else None,
