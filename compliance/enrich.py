@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from compliance.catalog import code_ancestors
-from compliance.models.pack import Product
+from compliance.models.pack import PartyEntry, Product
 from compliance.models.transaction import Item, Transaction
 from compliance.packs import PackSet
 from compliance.parties import PartyIndex, ScreenHit
@@ -37,6 +37,7 @@ class PartyFacts:
     by_list: dict[str, tuple[str, ...]]  # list id -> party names that hit it (exact)
     by_hq_group: dict[str, tuple[str, ...]]  # group id -> party names headquartered there
     possible: tuple[tuple[str, ScreenHit], ...]  # (party name, hit) needing review
+    entries: dict[str, tuple[PartyEntry, ...]] = field(default_factory=dict)  # list id -> entries matched exactly
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,7 @@ class Enricher:
         lists: set[str] = set()
         hq: set[str] = set()
         by_list: dict[str, list[str]] = {}
+        entries: dict[str, list[PartyEntry]] = {}
         by_hq: dict[str, list[str]] = {}
         possible: list[tuple[str, ScreenHit]] = []
         for party in tx.parties:
@@ -89,6 +91,7 @@ class Enricher:
                 if hit.match == "exact":
                     lists.update((hit.list_id, f"{hit.list_id}@{party.role}"))
                     by_list.setdefault(hit.list_id, []).append(party.name)
+                    entries.setdefault(hit.list_id, []).append(hit.entry)
                 else:
                     possible.append((party.name, hit))
             for group in self.groups_of(party.headquarters or party.country, tx.date):
@@ -100,6 +103,7 @@ class Enricher:
             {k: tuple(dict.fromkeys(v)) for k, v in by_list.items()},
             {k: tuple(dict.fromkeys(v)) for k, v in by_hq.items()},
             tuple(possible),
+            {k: tuple({id(e): e for e in v}.values()) for k, v in entries.items()},
         )
 
     def enrich(self, tx: Transaction) -> tuple[PartyFacts, list[LineFacts]]:

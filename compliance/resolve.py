@@ -133,22 +133,30 @@ def resolve_line(
         for gid in sorted(groups):
             names.extend(parties.by_hq_group.get(gid, ()))
         party = "; ".join(dict.fromkeys(names)) or None
+        citations = list(rule.citations)
+        listed = [e for lid in sorted(lists) for e in parties.entries.get(lid, ())]
+        for entry in listed:  # the listing itself is the first thing an officer looks up
+            citations.extend(c for c in entry.citations if c not in citations)
         outcome: Outcome
         license_id = None
         authority = review_policy = None
         message = rule.message
+        if listed:
+            details = "; ".join(
+                f"{e.name} (listed from {e.added}{': ' + ' '.join(e.note.split()).rstrip('.') if e.note else ''})"
+                for e in listed
+            )
+            message = f"{message} Listed: {details}."
         if isinstance(rule, LicenseRule):
             authority, review_policy = rule.authority, rule.review_policy
             covering = next((lic for lic in tx.licenses if _covers(lic, rule, on, tx, lf, party, pack, catalog)), None)
             if covering is not None:
                 outcome, license_id = "allow", covering.id
-                message = f"{rule.message} Covered by licence {covering.id} ({covering.authority})."
+                message = f"{message} Covered by licence {covering.id} ({covering.authority})."
             else:
                 outcome = "deny"
                 policy = f"; licence review policy: {review_policy}" if review_policy else ""
-                message = (
-                    f"{rule.message} Licence required from {authority}{policy}; no licence on file covers this line."
-                )
+                message = f"{message} Licence required from {authority}{policy}; no licence on file covers this line."
         else:
             outcome = "deny" if rule.effect == "deny" else "review"
         findings.append(
@@ -162,7 +170,7 @@ def resolve_line(
                 party=party,
                 title=rule.title,
                 message=message,
-                citations=list(rule.citations),
+                citations=citations,
                 license=license_id,
                 authority=authority,
                 review_policy=review_policy,
