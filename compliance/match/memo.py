@@ -20,7 +20,8 @@ from compliance.match.predicates import CompiledRule
 
 __all__ = ["MemoMatcher", "window_boundaries"]
 
-_MAX_ENTRIES = 200_000
+# Bounded so a 1M-record stream stays well under 300 MB; a key is a tuple of ~18 fields (~1 KB).
+_MAX_ENTRIES = 50_000
 
 
 def window_boundaries(rules: Sequence[CompiledRule]) -> list[int]:
