@@ -77,9 +77,25 @@ rules_option = click.option(
 )
 
 
-@click.group(epilog=EXIT_HELP)
+class _Group(click.Group):
+    """Unexpected failures become one line on stderr (traceback with --debug), never a silent success."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+            raise
+        except Exception as exc:  # the CLI boundary: report, do not swallow
+            if ctx.params.get("debug"):
+                raise
+            click.echo(f"error: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", err=True)
+            sys.exit(ExitCode.INPUT_ERROR)
+
+
+@click.group(cls=_Group, epilog=EXIT_HELP)
 @click.version_option(__version__, prog_name="compliance")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+def main(debug: bool) -> None:
     """Check proposed exports against export-control rule packs, with the law cited."""
 
 

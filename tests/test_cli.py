@@ -138,3 +138,19 @@ def test_reference_backend_gives_the_same_answer() -> None:
     a = run("check", str(EXAMPLES / "h20-to-china.yaml"), "--format", "json")
     b = run("check", str(EXAMPLES / "h20-to-china.yaml"), "--format", "json", "--backend", "reference")
     assert a == b
+
+
+def test_internal_error_is_one_line_and_never_a_success(monkeypatch: pytest.MonkeyPatch) -> None:
+    from compliance import Engine
+
+    def broken(self: Engine, tx: object, **kw: object) -> None:
+        raise RuntimeError("simulated fault")
+
+    monkeypatch.setattr(Engine, "evaluate", broken)
+    code, out, err = run("check", str(EXAMPLES / "h20-to-china.yaml"))
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [
+        "error: internal error: RuntimeError: simulated fault (rerun with --debug for details)"
+    ]
+    debug = CliRunner().invoke(main, ["--debug", "check", str(EXAMPLES / "h20-to-china.yaml"), "--rules", str(RULES)])
+    assert isinstance(debug.exception, RuntimeError)
