@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -145,11 +144,15 @@ def stream_memory(n: int) -> tuple[float, float]:
             "jsonl",
             "--quiet",
         ]
-        with open(os.devnull, "w") as sink:
-            subprocess.run(exe, stdout=sink, stderr=subprocess.DEVNULL, check=False)
+        # Measured through a fresh wrapper process, so the peak is this run's alone (not earlier workers').
+        wrapper = (
+            "import resource, subprocess, sys;"
+            "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL);"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        )
+        done = subprocess.run([sys.executable, "-c", wrapper, *exe], capture_output=True, text=True, check=False)
         elapsed = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return peak_kb / 1024, elapsed
+    return int(done.stdout.strip() or 0) / 1024, elapsed
 
 
 def main() -> None:
