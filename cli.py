@@ -13,18 +13,19 @@ from pathlib import Path
 
 import click
 
-from compliance import Engine, __version__, cases, lint, schema
-from compliance import diff as packdiff
-from compliance.audit import AuditLog, verify_chain
-from compliance.batch import CSV_COLUMNS, read_sources
-from compliance.bulk import Result, evaluate_records, evaluate_records_parallel
+from compliance import Engine, __version__
+from compliance.audit.receipts import AuditLog, verify_chain
+from compliance.audit.replay import replay
+from compliance.authoring import cases, lint, schema
+from compliance.authoring import diff as packdiff
+from compliance.authoring.junit import junit_cases, junit_problems
+from compliance.authoring.sarif import sarif_json
 from compliance.errors import ComplianceError, ExitCode, InputError, PackError
+from compliance.io.pipeline import Result, evaluate_records, evaluate_records_parallel
+from compliance.io.readers import CSV_COLUMNS, read_sources
+from compliance.io.render import render_decision, render_packs
+from compliance.io.writers import CSV_SUMMARY_COLUMNS, Progress, Tally, csv_row, jsonl_line
 from compliance.models.decision import Decision
-from compliance.replay import replay
-from compliance.report import render_decision, render_packs
-from compliance.report.batch import CSV_SUMMARY_COLUMNS, Progress, Tally, csv_row, jsonl_line
-from compliance.report.junit import junit_cases, junit_problems
-from compliance.report.sarif import sarif_json
 from compliance.source import load_document
 
 EXIT_HELP = (

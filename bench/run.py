@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from compliance import Engine, Transaction  # noqa: E402
-from compliance.batch import Record  # noqa: E402
-from compliance.bulk import evaluate_records_parallel  # noqa: E402
-from compliance.report import decision_json  # noqa: E402
+from compliance.io.pipeline import evaluate_records_parallel  # noqa: E402
+from compliance.io.readers import Record  # noqa: E402
+from compliance.io.render import decision_json  # noqa: E402
 from compliance.source import Document  # noqa: E402
 from tests.corpus import corpus  # noqa: E402
 
@@ -78,7 +78,7 @@ def latency(engine: Engine, txs: list[dict[str, object]]) -> tuple[float, float]
 
 def stages(engine: Engine, txs: list[dict[str, object]]) -> dict[str, float]:
     """Microseconds per transaction in each step, measured by running the steps one after another."""
-    from compliance.resolve import line_decision, resolve_line
+    from compliance.evaluate.resolve import line_decision, resolve_line
 
     n = len(txs)
     t0 = time.perf_counter()

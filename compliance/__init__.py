@@ -8,10 +8,9 @@ Load packs once, evaluate many::
                                 "items": [{"line": 1, "product": "NVIDIA H20", "quantity": 8}]})
 """
 
-__version__ = "0.1.0"
-
-from compliance.engine import Engine
+from compliance._version import __version__
 from compliance.errors import ComplianceError, ExitCode, InputError, Location, PackError, Problem
+from compliance.evaluate.engine import Engine
 from compliance.intake import load_transaction
 from compliance.models import (
     Citation,

@@ -1,4 +1,4 @@
-"""Reading transactions: from files (YAML or JSON) or plain dicts, with located errors."""
+"""Reading transactions: from files (YAML or JSON), parsed documents or plain dicts, with located errors."""
 
 from __future__ import annotations
 
@@ -9,16 +9,9 @@ from pydantic import ValidationError
 
 from compliance.errors import InputError, Problem
 from compliance.models.transaction import Exporter, Item, License, Party, Transaction
-from compliance.source import Document, load_document
+from compliance.source import Document, load_document, pydantic_problems
 
 __all__ = ["load_transaction", "transaction_from_document", "transaction_from_mapping"]
-
-
-def _problems(exc: ValidationError, doc: Document) -> list[Problem]:
-    from compliance.packs import pydantic_problems
-
-    return pydantic_problems(exc, doc, vocabulary=_VOCABULARY)
-
 
 _VOCABULARY = sorted({name for model in (Transaction, Item, Party, Exporter, License) for name in model.model_fields})
 
@@ -37,7 +30,7 @@ def transaction_from_document(doc: Document) -> Transaction:
     try:
         return Transaction.model_validate(doc.data)
     except ValidationError as exc:
-        raise InputError(_problems(exc, doc)) from None
+        raise InputError(pydantic_problems(exc, doc, vocabulary=_VOCABULARY)) from None
 
 
 def transaction_from_mapping(data: Mapping[str, object], *, name: str = "<transaction>") -> Transaction:

@@ -8,17 +8,31 @@ laughs", a binary blob, a huge file) fails with a problem instead of hanging or 
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from compliance.errors import InputError, Location, Problem
 
-__all__ = ["Document", "Limits", "PathKey", "load_document", "parse_bytes", "parse_text", "read_bounded"]
+__all__ = [
+    "Document",
+    "Limits",
+    "PathKey",
+    "Refine",
+    "data_path",
+    "load_document",
+    "parse_bytes",
+    "parse_text",
+    "pydantic_problems",
+    "read_bounded",
+]
 
 PathKey = tuple[str | int, ...]
 
@@ -372,3 +386,75 @@ def parse_bytes(raw: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, fmt: 
             ]
         ) from None
     return parse_text(text, name, limits=limits, fmt=fmt)
+
+
+# ------------------------------------------------------------------------ pydantic errors -> located problems
+
+# (doc, data path, pydantic error type, location, code, message, help, union tag) -> (location, code, message, help)
+Refine = Callable[[Document, PathKey, str, Location, str, str, str | None, str], tuple[Location, str, str, str | None]]
+
+_CODES = {
+    "union_tag_invalid": "invalid-value",
+    "union_tag_not_found": "missing-field",
+    "literal_error": "invalid-value",
+    "string_pattern_mismatch": "invalid-format",
+    "value_error": "invalid-value",
+    "too_short": "empty",
+}
+
+
+def pydantic_problems(
+    exc: ValidationError, doc: Document, *, vocabulary: Sequence[str], refine: Refine | None = None
+) -> list[Problem]:
+    """Every error of ``exc`` as a problem located in ``doc``; union tags in ``loc`` are dropped.
+
+    ``vocabulary`` is the field names offered as "did you mean" for an unknown key; ``refine`` lets a
+    contract give its own codes to some errors (packs name ``missing-citation``, ``inverted-window``, ...).
+    """
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc, kind = data_path(doc.data, tuple(err["loc"]), err["type"])
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        help_text = None
+        field_name = ".".join(str(p) for p in loc) or "(document)"
+        if kind == "extra_forbidden":
+            key = str(loc[-1]) if loc else ""
+            location = doc.locate(loc, key=True)
+            close = difflib.get_close_matches(key, vocabulary, n=1, cutoff=0.6) if vocabulary else []
+            msg = f"unknown key {key!r}"
+            if close:
+                help_text = f"did you mean {close[0]!r}?"
+            code = "unknown-key"
+        elif kind == "missing":
+            location = doc.locate(loc[:-1])
+            msg = f"required field {str(loc[-1])!r} is missing"
+            code = "missing-field"
+        else:
+            location = doc.locate(loc)
+            code = _CODES.get(kind, "invalid-value")
+        if refine is not None:
+            tag = str((err.get("ctx") or {}).get("discriminator", "")).strip("'")
+            location, code, msg, help_text = refine(doc, loc, kind, location, code, msg, help_text, tag)
+        problems.append(Problem(location, code, f"{field_name}: {msg}", help=help_text))
+    return problems
+
+
+def data_path(data: object, loc: tuple[object, ...], kind: str) -> tuple[PathKey, str]:
+    """The path in ``data`` that a pydantic ``loc`` names, without union tags and model names."""
+    out: list[str | int] = []
+    node = data
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, dict) and isinstance(part, str):
+            if part in node:
+                out.append(part)
+                node = node[part]
+            elif last and kind in ("missing", "extra_forbidden"):
+                out.append(part)
+            # else: a discriminated-union tag or model name that is not in the data
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+        elif last and isinstance(part, (str, int)) and kind in ("missing", "extra_forbidden"):
+            out.append(part)
+    return tuple(out), kind

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from compliance.batch import read_csv, read_jsonl
+from compliance.io.readers import read_csv, read_jsonl
 from tests.conftest import EXAMPLES, RULES
 from tests.corpus import corpus
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from compliance import Engine
-from compliance.report import decision_json
+from compliance.io.render import decision_json
 from tests.conftest import RULES
 from tests.corpus import corpus
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from compliance import Decision, Engine, InputError, load_transaction
-from compliance.report import decision_json
+from compliance.io.render import decision_json
 from tests.conftest import EXAMPLES
 
 

@@ -32,12 +32,18 @@ def test_nothing_imports_the_cli() -> None:
 def test_only_the_durable_matcher_touches_durable_rules() -> None:
     for name, path in _module_files().items():
         touches = {m for m in _imports(path) if m.split(".")[0] in ("durable", "durable_rules_engine")}
-        if name != "compliance.match.durable":
+        if name != "compliance.evaluate.match.durable":
             assert not touches, name
 
 
 def test_models_and_errors_do_not_import_the_engine_steps() -> None:
-    steps = ("compliance.engine", "compliance.enrich", "compliance.match", "compliance.resolve", "compliance.packs")
+    steps = (
+        "compliance.evaluate.engine",
+        "compliance.evaluate.enrich",
+        "compliance.evaluate.match",
+        "compliance.evaluate.resolve",
+        "compliance.packs.load",
+    )
     for name, path in _module_files().items():
         if name.startswith(("compliance.models", "compliance.errors", "compliance.source")):
             bad = [m for m in _imports(path) if m.startswith(steps)]
@@ -47,12 +53,12 @@ def test_models_and_errors_do_not_import_the_engine_steps() -> None:
 def test_the_hot_path_does_no_io_or_clock() -> None:
     banned = {"os", "time", "random", "pathlib", "subprocess", "socket", "logging"}
     for mod in (
-        "compliance.enrich",
-        "compliance.resolve",
-        "compliance.match.predicates",
-        "compliance.match.reference",
-        "compliance.match.durable",
-        "compliance.parties",
-        "compliance.catalog",
+        "compliance.evaluate.enrich",
+        "compliance.evaluate.resolve",
+        "compliance.evaluate.match.predicates",
+        "compliance.evaluate.match.reference",
+        "compliance.evaluate.match.durable",
+        "compliance.screening.index",
+        "compliance.packs.catalog",
     ):
         assert not (_imports(_module_files()[mod]) & banned), mod

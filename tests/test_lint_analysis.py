@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compliance.lint import _implies, check_control_code, id_stem, satisfiable
-from compliance.match.predicates import And, Cmp, Has, In, Node, Not, Or, evaluate
+from compliance.authoring.lint import _implies, check_control_code, id_stem, satisfiable
+from compliance.evaluate.match.predicates import And, Cmp, Has, In, Node, Not, Or, evaluate
 
 VALUES = ("a", "b", "c")
 

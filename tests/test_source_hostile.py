@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from compliance.authoring.lint import validate
 from compliance.errors import InputError
-from compliance.lint import validate
 from compliance.source import load_document, parse_bytes
 
 PACK = b"kind: pack\nid: x\n"

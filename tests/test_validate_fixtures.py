@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from compliance.authoring.lint import validate
 from compliance.errors import ExitCode
-from compliance.lint import validate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "packs"
 

@@ -8,7 +8,7 @@ from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from compliance.countries import COUNTRY_CODES, suggest_country
+from compliance.codes import COUNTRY_CODES, suggest_country
 
 __all__ = ["Contract", "CountryCode", "IsoDate", "construct", "parse_iso_date"]
 

@@ -8,13 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compliance import Engine
-from compliance.enrich import EMPTY
 from compliance.errors import Location
-from compliance.match.durable import DurableMatcher
-from compliance.match.predicates import And, Cmp, CompiledRule, Has, In, Node, Not, Or
-from compliance.match.reference import ReferenceMatcher
+from compliance.evaluate.enrich import EMPTY
+from compliance.evaluate.match.durable import DurableMatcher
+from compliance.evaluate.match.predicates import And, Cmp, CompiledRule, Has, In, Node, Not, Or
+from compliance.evaluate.match.reference import ReferenceMatcher
 from compliance.models.pack import ReviewRule
-from compliance.packs import PackRule
+from compliance.packs.packset import PackRule
 from tests.conftest import RULES
 
 DESTS = ("CN", "DE", "MO", "US")

@@ -14,14 +14,14 @@ import yaml
 from durable import engine as durable_engine
 
 from compliance import Engine
-from compliance.countries import COUNTRY_CODES
-from compliance.enrich import EMPTY
+from compliance.codes import COUNTRY_CODES
 from compliance.errors import Location, PackError
-from compliance.match import MatchError
-from compliance.match.durable import DurableMatcher, RulesetTooLarge, to_durable
-from compliance.match.predicates import Cmp, CompiledRule, In, Node, Not
+from compliance.evaluate.enrich import EMPTY
+from compliance.evaluate.match import MatchError
+from compliance.evaluate.match.durable import DurableMatcher, RulesetTooLarge, to_durable
+from compliance.evaluate.match.predicates import Cmp, CompiledRule, In, Node, Not
 from compliance.models.pack import ReviewRule
-from compliance.packs import PackRule
+from compliance.packs.packset import PackRule
 from tests.conftest import RULES
 
 

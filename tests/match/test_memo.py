@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compliance import Engine
-from compliance.report import decision_json
+from compliance.io.render import decision_json
 from tests.conftest import RULES
 from tests.match.test_backends_agree import transactions
 

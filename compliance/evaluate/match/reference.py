@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from compliance.match.predicates import CompiledRule, evaluate
+from compliance.evaluate.match.predicates import CompiledRule, evaluate
 
 __all__ = ["ReferenceMatcher"]
 

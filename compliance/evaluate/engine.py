@@ -11,18 +11,19 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 
-from compliance import __version__
-from compliance.enrich import Enricher, PartyFacts
+from compliance._version import __version__
 from compliance.errors import Location, PackError, Problem
+from compliance.evaluate.enrich import Enricher, PartyFacts
+from compliance.evaluate.match import Matcher, MatchError, make_matcher
+from compliance.evaluate.match.memo import MemoMatcher
+from compliance.evaluate.match.predicates import CompiledRule, compile_rule
+from compliance.evaluate.resolve import SEVERITY, engine_finding, line_decision, resolve_line, worst
 from compliance.intake import transaction_from_mapping
-from compliance.match import Matcher, MatchError, make_matcher
-from compliance.match.memo import MemoMatcher
-from compliance.match.predicates import CompiledRule, compile_rule
 from compliance.models._base import construct
 from compliance.models.decision import Decision, Finding, PackRef
 from compliance.models.transaction import Transaction
-from compliance.packs import PackSet, load_packs
-from compliance.resolve import SEVERITY, engine_finding, line_decision, resolve_line, worst
+from compliance.packs.load import load_packs
+from compliance.packs.packset import PackSet
 
 __all__ = ["Engine"]
 

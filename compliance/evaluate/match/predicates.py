@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from compliance.enrich import date_number
+from compliance.evaluate.enrich import date_number
 from compliance.models.pack import Condition
-from compliance.packs import PackRule
+from compliance.packs.packset import PackRule
 
 __all__ = ["LIST_FIELDS", "SCALAR_FIELDS", "CompiledRule", "Node", "compile_rule", "evaluate"]
 

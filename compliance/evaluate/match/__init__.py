@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from compliance.match.predicates import CompiledRule
+from compliance.evaluate.match.predicates import CompiledRule
 
 __all__ = ["BACKENDS", "MatchError", "Matcher", "make_matcher"]
 
@@ -36,11 +36,11 @@ class Matcher(Protocol):
 
 def make_matcher(backend: str, rules: Sequence[CompiledRule], name: str) -> Matcher:
     if backend == "durable":
-        from compliance.match.durable import DurableMatcher
+        from compliance.evaluate.match.durable import DurableMatcher
 
         return DurableMatcher(rules, name)
     if backend == "reference":
-        from compliance.match.reference import ReferenceMatcher
+        from compliance.evaluate.match.reference import ReferenceMatcher
 
         return ReferenceMatcher(rules)
     raise ValueError(f"unknown matcher backend {backend!r}; choose one of {', '.join(BACKENDS)}")

@@ -16,14 +16,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from compliance.catalog import Catalog
-from compliance.enrich import LineFacts, PartyFacts
-from compliance.match.predicates import CompiledRule
+from compliance.evaluate.enrich import LineFacts, PartyFacts
+from compliance.evaluate.match.predicates import CompiledRule
 from compliance.models._base import construct
 from compliance.models.decision import Finding, LineDecision, Outcome
 from compliance.models.pack import Citation, Condition, LicenseRule
 from compliance.models.transaction import License, Transaction
-from compliance.parties import normalize_name
+from compliance.packs.catalog import Catalog
+from compliance.screening.index import normalize_name
 
 __all__ = ["SEVERITY", "engine_finding", "resolve_line", "rule_parties", "worst"]
 

@@ -22,14 +22,16 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from compliance.engine import Engine
+from compliance.authoring.junit import JUnitCase
 from compliance.errors import InputError, Location, PackError, Problem
+from compliance.evaluate.engine import Engine
 from compliance.intake import load_transaction, transaction_from_document
 from compliance.models._base import Contract, IsoDate
 from compliance.models.decision import Decision, Outcome
 from compliance.models.transaction import Transaction
-from compliance.packs import TEST_DIR_NAMES, PackRule, load_packs, pydantic_problems
-from compliance.report.junit import JUnitCase
+from compliance.packs.files import TEST_DIR_NAMES, pack_problems
+from compliance.packs.load import load_packs
+from compliance.packs.packset import PackRule
 from compliance.source import Document, load_document
 
 __all__ = [
@@ -132,7 +134,7 @@ def load_cases(roots: Sequence[str | Path], known_rules: set[str]) -> list[Case]
         try:
             model = CasesFile.model_validate(doc.data)
         except ValidationError as exc:
-            problems.extend(pydantic_problems(exc, doc))
+            problems.extend(pack_problems(exc, doc))
             continue
         for i, spec in enumerate(model.cases):
             loc = doc.locate(("cases", i, "name"))

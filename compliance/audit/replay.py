@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compliance.audit import read_receipts
-from compliance.engine import Engine
+from compliance.audit.receipts import read_receipts
 from compliance.errors import InputError
+from compliance.evaluate.engine import Engine
 from compliance.intake import transaction_from_mapping
 
 __all__ = ["ReplayReport", "replay"]

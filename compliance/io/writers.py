@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from typing import IO
 
-from compliance.bulk import Result
+from compliance.io.pipeline import Result
 
 __all__ = ["CSV_SUMMARY_COLUMNS", "Progress", "Tally", "csv_row", "jsonl_line"]
 

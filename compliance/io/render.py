@@ -1,14 +1,19 @@
-"""Text rendering for a compliance officer: the decision first, then why, with citations to look up."""
+"""Rendering one decision (or the pack listing): text for a compliance officer, JSON for programs.
+
+Text puts the decision first, then why, with citations to look up. JSON has a stable key order and is
+byte-identical for the same decision.
+"""
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 from compliance.models.decision import Decision, Finding
 from compliance.models.pack import Citation
-from compliance.packs import PackSet
+from compliance.packs.packset import PackSet
 
-__all__ = ["render_decision", "render_packs"]
+__all__ = ["decision_json", "decision_to_dict", "render_decision", "render_packs"]
 
 _MARK = {"deny": "DENY  ", "review": "REVIEW", "allow": "ALLOW "}
 
@@ -70,3 +75,11 @@ def render_packs(packset: PackSet) -> str:
         rows.append((p.meta.id, p.meta.version, str(p.meta.reviewed), str(count), p.sha256[:16], p.meta.title))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)) + "  " + r[5] for r in rows)
+
+
+def decision_to_dict(decision: Decision) -> dict[str, object]:
+    return decision.model_dump(mode="json", warnings=False)
+
+
+def decision_json(decision: Decision, *, indent: int | None = 2) -> str:
+    return json.dumps(decision_to_dict(decision), indent=indent, ensure_ascii=False)

@@ -37,7 +37,7 @@ def json_schema(name: SchemaName) -> dict[str, object]:
     elif name == "decision":
         schema = Decision.model_json_schema(mode="serialization")
     else:
-        from compliance.cases import CasesFile  # the case format lives with the runner
+        from compliance.authoring.cases import CasesFile  # the case format lives with the runner
 
         schema = CasesFile.model_json_schema()
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": _TITLES[name], **schema}

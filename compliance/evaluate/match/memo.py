@@ -14,9 +14,9 @@ import bisect
 import datetime as dt
 from collections.abc import Sequence
 
-from compliance.enrich import date_number
-from compliance.match import Matcher
-from compliance.match.predicates import CompiledRule
+from compliance.evaluate.enrich import date_number
+from compliance.evaluate.match import Matcher
+from compliance.evaluate.match.predicates import CompiledRule
 
 __all__ = ["MemoMatcher", "window_boundaries"]
 

@@ -11,11 +11,11 @@ import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 
-from compliance.catalog import code_ancestors
 from compliance.models.pack import PartyEntry, Product
 from compliance.models.transaction import Item, Transaction
-from compliance.packs import PackSet
-from compliance.parties import PartyIndex, ScreenHit
+from compliance.packs.catalog import code_ancestors
+from compliance.packs.packset import PackSet
+from compliance.screening.index import PartyIndex, ScreenHit
 
 __all__ = ["EMPTY", "Enricher", "LineFacts", "PartyFacts", "date_number"]
 

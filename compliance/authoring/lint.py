@@ -10,7 +10,7 @@ Three layers, all reported in one run:
    by a wider rule with the same effect, rules whose effects contradict on the same condition and date,
    rules in force only outside their pack's coverage.
 
-Static analysis works on the predicate trees of :mod:`compliance.match.predicates`, the same trees both
+Static analysis works on the predicate trees of :mod:`compliance.evaluate.match.predicates`, the same trees both
 matchers evaluate. It is **sound**: "never fires", "shadowed" and "conflicting" are only said when proven.
 Approximations, all in the direction of saying nothing:
 
@@ -32,9 +32,11 @@ from pathlib import Path
 
 from compliance.citations import check_citation
 from compliance.errors import ExitCode, Location, PackError, Problem
-from compliance.match.predicates import And, Cmp, Has, In, Node, Not, Or, condition_node
+from compliance.evaluate.match.predicates import And, Cmp, Has, In, Node, Not, Or, condition_node
 from compliance.models.pack import CatalogFile, CountryGroupsFile, GroupMember, PackMeta, Rule, RulesFile
-from compliance.packs import PackRule, PackSet, ParsedFile, collect_packs
+from compliance.packs.files import ParsedFile
+from compliance.packs.load import collect_packs
+from compliance.packs.packset import PackRule, PackSet
 from compliance.source import Document, PathKey
 
 __all__ = [
@@ -95,7 +97,7 @@ class ValidationReport:
 
 def validate(roots: Sequence[str | Path]) -> ValidationReport:
     """Every problem in the packs (and their test cases) under ``roots``; never raises on bad content."""
-    from compliance.cases import load_cases  # cases import the engine; keep `lint` importable without it
+    from compliance.authoring.cases import load_cases  # cases import the engine; keep `lint` importable without it
 
     collected = collect_packs(roots)
     problems = list(collected.problems)

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from compliance.engine import Engine
 from compliance.errors import InputError, Problem
+from compliance.evaluate.engine import Engine
 from compliance.intake import load_transaction
 from compliance.models.decision import Decision, Finding, Outcome
 from compliance.models.transaction import Transaction
-from compliance.packs import load_packs
+from compliance.packs.load import load_packs
 
 __all__ = ["Change", "DiffReport", "FindingChange", "diff_corpus", "load_corpus", "render_text", "to_dict"]
 

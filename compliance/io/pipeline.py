@@ -15,10 +15,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 
-from compliance.batch import Record, validated
-from compliance.engine import Engine
+from compliance.evaluate.engine import Engine
+from compliance.io.readers import Record, validated
+from compliance.io.render import decision_to_dict
 from compliance.models.decision import Decision
-from compliance.report.json import decision_to_dict
 
 __all__ = ["Result", "evaluate_records", "evaluate_records_parallel"]
 

@@ -32,8 +32,8 @@ from collections.abc import Callable, Sequence
 import durable_rules_engine
 from durable import engine as durable_engine
 
-from compliance.match import MatchError
-from compliance.match.predicates import And, Cmp, CompiledRule, Has, In, Node, Not, Or
+from compliance.evaluate.match import MatchError
+from compliance.evaluate.match.predicates import And, Cmp, CompiledRule, Has, In, Node, Not, Or
 
 __all__ = ["MAX_TERMS", "DurableMatcher", "RulesetTooLarge", "count_terms", "to_durable"]
 

@@ -1,0 +1,1 @@
+"""Audit receipts: one hash-chained record per decision, verified and replayed later."""
