@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
-from pathlib import Path
 
 import click
 
@@ -20,34 +20,23 @@ from compliance.authoring import cases, lint, schema
 from compliance.authoring import diff as packdiff
 from compliance.authoring.junit import junit_cases, junit_problems
 from compliance.authoring.sarif import sarif_json
-from compliance.errors import ComplianceError, ExitCode, InputError, PackError
-from compliance.io.pipeline import Result, evaluate_records, evaluate_records_parallel
-from compliance.io.readers import CSV_COLUMNS, read_sources
-from compliance.io.render import render_decision, render_packs
-from compliance.io.writers import CSV_SUMMARY_COLUMNS, Progress, Tally, csv_row, jsonl_line
-from compliance.models.decision import Decision
-from compliance.source import load_document
+from compliance.errors import ComplianceError, ExitCode
+from compliance.evaluate.match import BACKENDS
+from compliance.io.pipeline import Result, check_items, check_items_parallel
+from compliance.io.readers import load_csv_map, read_items
+from compliance.io.render import packs_listing, render_packs
+from compliance.io.writers import CSV_SUMMARY_COLUMNS, Format, Progress, Tally
+from compliance.packs.load import load_packs
 
 EXIT_HELP = (
     "Exit codes: 0 allow / clean, 1 deny, 3 review, 2 bad input or usage, 4 rule-pack error (validate: a problem; "
     "test: a failing case); over several files the worst wins (error, deny, review, allow)."
 )
-_RANK = {ExitCode.ALLOW: 0, ExitCode.REVIEW: 1, ExitCode.DENY: 2, ExitCode.INPUT_ERROR: 3, ExitCode.PACK_ERROR: 4}
-_OUTCOME_EXIT = {"allow": ExitCode.ALLOW, "deny": ExitCode.DENY, "review": ExitCode.REVIEW}
 
 
 def default_rules() -> list[str]:
-    here = Path("rules")
-    return [str(here if here.is_dir() else Path(__file__).resolve().parent / "rules")]
-
-
-def _worst(codes: list[ExitCode]) -> ExitCode:
-    return max(codes, key=lambda c: _RANK[c], default=ExitCode.ALLOW)
-
-
-def _problems(err: ComplianceError) -> None:
-    for problem in err.problems:
-        click.echo(problem.render(), err=True)
+    here = os.path.join("rules")
+    return [here if os.path.isdir(here) else os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules")]
 
 
 def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -59,15 +48,6 @@ def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> 
         raise click.BadParameter(f"{value!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
-def _load_engine(rules: tuple[str, ...], backend: str) -> Engine:
-    try:
-        return Engine.from_directory(*(rules or default_rules()), backend=backend)
-    except PackError as err:
-        _problems(err)
-        click.echo(f"error: rule packs have {len(err.errors)} error(s); nothing was evaluated", err=True)
-        sys.exit(ExitCode.PACK_ERROR)
-
-
 rules_option = click.option(
     "--rules",
     "rules",
@@ -76,21 +56,48 @@ rules_option = click.option(
     metavar="DIR",
     help="Rule pack directory (repeatable). Default: ./rules, else the bundled packs.",
 )
+backend_option = click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default="durable",
+    show_default=True,
+    help="Matching core; `reference` is the plain-Python oracle.",
+)
 
 
 class _Group(click.Group):
-    """Unexpected failures become one line on stderr (traceback with --debug), never a silent success."""
+    """The one error path: a library error prints its located problems and exits with its code; anything
+    unexpected is one line on stderr (a traceback with --debug), never a silent success."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
+        except ComplianceError as err:
+            for problem in err.problems:
+                click.echo(problem.render(), err=True)
+            click.echo(f"error: {err.summary()}", err=True)
+            sys.exit(err.exit_code)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         except Exception as exc:  # the CLI boundary: report, do not swallow
             if ctx.params.get("debug"):
                 raise
             click.echo(f"error: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", err=True)
             sys.exit(ExitCode.INPUT_ERROR)
+        return None
+
+
+def _quiet_broken_pipe() -> None:
+    # `compliance check ... | head`: the reader has gone; stop quietly, as other Unix tools do, with the
+    # status a shell gives a command ended by SIGPIPE (128 + 13), never 0: not every record was reported.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(ExitCode.OUTPUT_CLOSED)
 
 
 @click.group(cls=_Group, epilog=EXIT_HELP)
@@ -117,13 +124,7 @@ def main(debug: bool) -> None:
     metavar="DATE",
     help="Evaluate as of this date instead of each transaction's own date.",
 )
-@click.option(
-    "--backend",
-    type=click.Choice(["durable", "reference"]),
-    default="durable",
-    show_default=True,
-    help="Matching core; `reference` is the plain-Python oracle.",
-)
+@backend_option
 @click.option(
     "--input-format",
     type=click.Choice(["auto", "yaml", "json", "jsonl", "csv"]),
@@ -155,7 +156,7 @@ def main(debug: bool) -> None:
 def check(
     files: tuple[str, ...],
     rules: tuple[str, ...],
-    fmt: str,
+    fmt: Format,
     as_of: dt.date | None,
     backend: str,
     input_format: str,
@@ -170,30 +171,29 @@ def check(
     FILES are YAML or JSON transaction files, directories of them, JSON Lines (one transaction per line), CSV (one
     row per order line, see docs/erp.md), or `-` for standard input. Every record gives exactly one output.
     """
-    mapping = _csv_mapping(csv_map)
     roots = rules or tuple(default_rules())
-    engine = _load_engine(roots, backend)
-    stdin = sys.stdin if "-" in files else None
-    # With workers, records are validated there (in parallel); the parent only parses.
-    records = read_sources(files, fmt=input_format, csv_map=mapping, stdin=stdin, validate=jobs == 1)  # type: ignore[arg-type]
+    mapping = load_csv_map(csv_map) if csv_map else None
+    engine = Engine(load_packs(roots), backend=backend)
+    stdin = sys.stdin.buffer if "-" in files else None
+    # With workers, records are parsed and validated there (in parallel); the parent only reads.
+    items = read_items(files, fmt=input_format, csv_map=mapping, stdin=stdin, validate=False)  # type: ignore[arg-type]
+    audit = audit_log is not None
     if jobs > 1:
-        results = evaluate_records_parallel(
-            roots, records, jobs=jobs, backend=backend, as_of=as_of, keep_input=bool(audit_log)
-        )
+        results = check_items_parallel(roots, items, jobs=jobs, fmt=fmt, backend=backend, as_of=as_of, audit=audit)
     else:
-        results = evaluate_records(engine, records, as_of=as_of)
+        results = check_items(engine, items, fmt=fmt, as_of=as_of, audit=audit)
     tally = Tally()
     log = AuditLog(audit_log) if audit_log else None
     progress = Progress(sys.stderr) if sys.stderr.isatty() and not quiet else None
-    collected: list[dict[str, object]] = []
+    collected: list[object] = []
     if fmt == "csv":
         click.echo(",".join(CSV_SUMMARY_COLUMNS))
     try:
         for result in results:
-            tally.add(result)
+            tally.add(result.outcome)
             _emit(result, fmt, collected)
-            if log is not None and result.decision is not None and result.record.transaction is not None:
-                log.append(result.record.transaction, result.decision, dt.datetime.now(dt.UTC))
+            if log is not None and result.receipt is not None:
+                log.append(result.receipt, dt.datetime.now(dt.UTC))
             if progress is not None:
                 progress.update(tally.total)
     finally:
@@ -202,26 +202,20 @@ def check(
         if progress is not None:
             progress.done()
     if fmt == "json":
-        single = len(collected) == 1 and len(files) == 1 and "error" not in collected[0]
+        single = len(collected) == 1 and len(files) == 1 and tally.counts["error"] == 0
         click.echo(json.dumps(collected[0] if single else collected, indent=2, ensure_ascii=False))
     if not quiet and tally.total > 1:
         click.echo(tally.summary(), err=True)
     sys.exit(_exit_for(tally, fail_on))
 
 
-def _emit(result: Result, fmt: str, collected: list[dict[str, object]]) -> None:
-    if result.decision is None:
-        for problem in result.record.problems:
-            click.echo(problem.render(), err=True)
-    if fmt == "jsonl":
-        click.echo(jsonl_line(result))
-    elif fmt == "csv":
-        click.echo(csv_row(result))
-    elif fmt == "json":
-        collected.append(result.decision if result.decision is not None else result.record.error_dict())
-    elif result.decision is not None:
-        click.echo(render_decision(Decision.model_validate(result.decision, strict=False), result.record.source))
-        click.echo()
+def _emit(result: Result, fmt: str, collected: list[object]) -> None:
+    for problem in result.problems:
+        click.echo(problem.render(), err=True)
+    if fmt == "json":
+        collected.append(result.output)
+    elif result.output:
+        click.echo(str(result.output))
 
 
 def _exit_for(tally: Tally, fail_on: str) -> int:
@@ -233,24 +227,6 @@ def _exit_for(tally: Tally, fail_on: str) -> int:
     if counts["review"] and fail_on == "review":
         return ExitCode.REVIEW
     return ExitCode.ALLOW
-
-
-def _csv_mapping(path: str | None) -> dict[str, str] | None:
-    if path is None:
-        return None
-    try:
-        doc = load_document(path)
-    except InputError as err:
-        _problems(err)
-        sys.exit(ExitCode.INPUT_ERROR)
-    if not isinstance(doc.data, dict) or not all(isinstance(v, str) for v in doc.data.values()):
-        click.echo(f"{path}: error csv-map the CSV map must be a mapping of field -> column header", err=True)
-        sys.exit(ExitCode.INPUT_ERROR)
-    unknown = sorted(set(doc.data) - set(CSV_COLUMNS))
-    if unknown:
-        click.echo(f"{path}: error csv-map unknown field(s): {', '.join(unknown)}", err=True)
-        sys.exit(ExitCode.INPUT_ERROR)
-    return {str(k): str(v) for k, v in doc.data.items()}
 
 
 @main.group()
@@ -272,10 +248,10 @@ def audit_verify(log_file: str) -> None:
 @audit.command("replay")
 @click.argument("log_file", type=click.Path(exists=True, dir_okay=False))
 @rules_option
-@click.option("--backend", type=click.Choice(["durable", "reference"]), default="durable", show_default=True)
+@backend_option
 def audit_replay(log_file: str, rules: tuple[str, ...], backend: str) -> None:
     """Re-evaluate every receipt's input on the given packs; report decisions that differ. Exit 0 same, 1 differ."""
-    engine = _load_engine(rules, backend)
+    engine = Engine(load_packs(rules or default_rules()), backend=backend)
     report = replay(engine, log_file)
     for line in report.lines():
         click.echo(line)
@@ -287,23 +263,11 @@ def audit_replay(log_file: str, rules: tuple[str, ...], backend: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def packs(rules: tuple[str, ...], fmt: str) -> None:
     """List the loaded rule packs with versions and content hashes."""
-    engine = _load_engine(rules, "reference")
+    packset = load_packs(rules or default_rules())
     if fmt == "json":
-        listing = [
-            {
-                "id": p.meta.id,
-                "version": p.meta.version,
-                "reviewed": str(p.meta.reviewed),
-                "sha256": p.sha256,
-                "rules": sum(1 for r in engine.packset.rules if r.pack == p.meta.id),
-                "title": p.meta.title,
-                "files": list(p.files),
-            }
-            for p in engine.packset.packs
-        ]
-        click.echo(json.dumps({"schema_version": "1", "packs": listing}, indent=2))
+        click.echo(json.dumps(packs_listing(packset), indent=2))
     else:
-        click.echo(render_packs(engine.packset))
+        click.echo(render_packs(packset))
 
 
 @main.command(epilog=EXIT_HELP)
@@ -338,7 +302,7 @@ def validate(paths: tuple[str, ...], strict: bool, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
 @click.option(
     "--backend",
-    type=click.Choice(["durable", "reference", "both"]),
+    type=click.Choice([*BACKENDS, "both"]),
     default="both",
     show_default=True,
     help="Run every case on this matcher, or on both (they must agree).",
@@ -355,13 +319,7 @@ def test_cmd(dirs: tuple[str, ...], fmt: str, backend: str, min_coverage: float 
     Prints a diff of expected (-) against actual (+) under each failure, and the rules no case made fire.
     Exit 0 when every case passes, 4 on a failure, an error or coverage below --min-coverage.
     """
-    backends = cases.BACKENDS if backend == "both" else (backend,)
-    try:
-        run = cases.run_suite(list(dirs) or default_rules(), backends)
-    except PackError as err:
-        _problems(err)
-        click.echo(f"error: {len(err.errors)} problem(s) in the packs or their cases; no case was run", err=True)
-        sys.exit(ExitCode.PACK_ERROR)
+    run = cases.run_suite(list(dirs) or default_rules(), BACKENDS if backend == "both" else (backend,))
     if fmt == "json":
         click.echo(json.dumps(cases.to_dict(run), indent=2, ensure_ascii=False))
     elif fmt == "junit":
@@ -396,7 +354,7 @@ def schema_cmd(name: schema.SchemaName) -> None:
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--as-of", callback=_iso_date, metavar="DATE", help="Evaluate every transaction as of this date.")
-@click.option("--backend", type=click.Choice(["durable", "reference"]), default="reference", show_default=True)
+@click.option("--backend", type=click.Choice(BACKENDS), default="reference", show_default=True)
 @click.option("--fail-on-change", is_flag=True, help="Exit 3 (review) when any transaction changed.")
 def diff_cmd(
     old_dir: str, new_dir: str, corpus: str, fmt: str, as_of: dt.date | None, backend: str, fail_on_change: bool
@@ -406,11 +364,7 @@ def diff_cmd(
     Grouped by rule: the impact of a pack change before it is merged. Exit 0 (changes are the result),
     3 with --fail-on-change when something changed, 2 when a corpus file is bad, 4 when a pack is.
     """
-    try:
-        report = packdiff.diff_corpus([old_dir], [new_dir], corpus, as_of=as_of, backend=backend)
-    except PackError as err:
-        _problems(err)
-        sys.exit(ExitCode.PACK_ERROR)
+    report = packdiff.diff_corpus([old_dir], [new_dir], corpus, as_of=as_of, backend=backend)
     for problem in report.problems:
         click.echo(problem.render(), err=True)
     if fmt == "json":
@@ -419,7 +373,7 @@ def diff_cmd(
         click.echo(packdiff.render_text(report))
     codes = [ExitCode.INPUT_ERROR] if report.problems else []
     codes += [ExitCode.REVIEW] if fail_on_change and report.changes else []
-    sys.exit(_worst(codes))
+    sys.exit(ExitCode.worst(codes))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ an error carries every problem found in one pass, so a user fixes a file once ra
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,6 +31,23 @@ class ExitCode(enum.IntEnum):
     INPUT_ERROR = 2
     REVIEW = 3
     PACK_ERROR = 4
+    # Documented extension: stdout was closed by its reader (`| head`); as a shell reports SIGPIPE.
+    OUTPUT_CLOSED = 141
+
+    @staticmethod
+    def worst(codes: Iterable[ExitCode]) -> ExitCode:
+        """Over several results the worst wins: pack error, input error, deny, review, allow."""
+        return max(codes, key=_RANK.__getitem__, default=ExitCode.ALLOW)
+
+
+_RANK = {
+    ExitCode.ALLOW: 0,
+    ExitCode.REVIEW: 1,
+    ExitCode.DENY: 2,
+    ExitCode.INPUT_ERROR: 3,
+    ExitCode.PACK_ERROR: 4,
+    ExitCode.OUTPUT_CLOSED: 5,
+}
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -79,7 +97,7 @@ class Problem:
 
 
 class ComplianceError(Exception):
-    """Base of every error the library raises on purpose."""
+    """Base of every error the library raises on purpose; the CLI prints its problems and exits ``exit_code``."""
 
     exit_code: ExitCode = ExitCode.INPUT_ERROR
 
@@ -90,6 +108,10 @@ class ComplianceError(Exception):
     @property
     def errors(self) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if p.level == "error")
+
+    def summary(self) -> str:
+        """One closing line for the problems above it."""
+        return f"{len(self.errors)} error(s); nothing was evaluated"
 
 
 class InputError(ComplianceError):
@@ -102,3 +124,6 @@ class PackError(ComplianceError):
     """A rule pack or data file that cannot be loaded; nothing is evaluated on a broken pack set."""
 
     exit_code = ExitCode.PACK_ERROR
+
+    def summary(self) -> str:
+        return f"rule packs (or their test cases) have {len(self.errors)} error(s); nothing was evaluated"

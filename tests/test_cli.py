@@ -146,7 +146,7 @@ def test_internal_error_is_one_line_and_never_a_success(monkeypatch: pytest.Monk
     def broken(self: Engine, tx: object, **kw: object) -> None:
         raise RuntimeError("simulated fault")
 
-    monkeypatch.setattr(Engine, "evaluate", broken)
+    monkeypatch.setattr(Engine, "decide", broken)
     code, out, err = run("check", str(EXAMPLES / "h20-to-china.yaml"))
     assert code == 2 and out == ""
     assert err.strip().splitlines() == [

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compliance.authoring.lint import _implies, check_control_code, id_stem, satisfiable
+from compliance.evaluate.facts import LineFacts
 from compliance.evaluate.match.predicates import And, Cmp, Has, In, Node, Not, Or, evaluate
 
 VALUES = ("a", "b", "c")
@@ -35,18 +38,16 @@ nodes: st.SearchStrategy[Node] = st.recursive(
 )
 
 
-def all_facts() -> list[dict[str, object]]:
-    facts: list[dict[str, object]] = []
+def all_facts() -> list[LineFacts]:
+    facts: list[LineFacts] = []
     groups = [(), ("a",), ("b",), ("c",), ("a", "b"), ("a", "c"), ("b", "c"), ("a", "b", "c")]
-    for dest in (None, *VALUES):
+    for dest in ("", *VALUES):  # "" stands for no destination a rule names
         for g in groups:
             for tpp in (None, 0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5):
-                fact: dict[str, object] = {"dest_groups": g}
-                if dest is not None:
-                    fact["destination"] = dest
-                if tpp is not None:
-                    fact["spec_tpp"] = tpp
-                facts.append(fact)
+                specs = {} if tpp is None else {"tpp": float(tpp)}
+                facts.append(
+                    LineFacts(date=dt.date(2025, 1, 1), destination=dest, dest_groups=frozenset(g), specs=specs)
+                )
     return facts
 
 

@@ -39,4 +39,5 @@ def test_exit_codes_are_the_documented_ones() -> None:
         "INPUT_ERROR": 2,
         "REVIEW": 3,
         "PACK_ERROR": 4,
+        "OUTPUT_CLOSED": 141,  # documented extension: stdout closed by its reader (`| head`)
     }

@@ -17,9 +17,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from compliance.evaluate.values import DecisionValue
 from compliance.models.transaction import Transaction
 
-__all__ = ["GENESIS", "AuditLog", "ChainBreak", "canonical_input", "read_receipts", "receipt", "verify_chain"]
+__all__ = [
+    "GENESIS",
+    "AuditLog",
+    "ChainBreak",
+    "ReceiptInput",
+    "canonical_input",
+    "read_receipts",
+    "receipt",
+    "receipt_input",
+    "verify_chain",
+]
 
 GENESIS = "0" * 64
 
@@ -33,23 +44,43 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def receipt(tx: Transaction, decision: dict[str, object], *, prev: str, now: dt.datetime) -> str:
-    """The receipt line (without newline) for one decision."""
-    canonical = canonical_input(tx)
-    findings = decision.get("findings")
-    rule_ids = (
-        sorted({str(f["rule_id"]) for f in findings if isinstance(f, dict)}) if isinstance(findings, list) else []
+@dataclass(frozen=True, slots=True)
+class ReceiptInput:
+    """What a receipt says of one decision, prepared where the decision was made (a worker, with --jobs)."""
+
+    transaction_id: str
+    canonical_input: str
+    as_of: str
+    decision: str
+    rule_ids: tuple[str, ...]
+    rule_packs: tuple[dict[str, str], ...]
+    engine_version: str
+
+
+def receipt_input(tx: Transaction, decision: DecisionValue) -> ReceiptInput:
+    return ReceiptInput(
+        tx.id,
+        canonical_input(tx),
+        decision.as_of.isoformat(),
+        decision.decision,
+        tuple(sorted({f.rule_id for f in decision.findings})),
+        tuple({"id": p.id, "version": p.version, "sha256": p.sha256} for p in decision.rule_packs),
+        decision.engine_version,
     )
+
+
+def receipt(content: ReceiptInput, *, prev: str, now: dt.datetime) -> str:
+    """The receipt line (without newline) for one decision."""
     body = {
         "timestamp": now.astimezone(dt.UTC).isoformat(timespec="seconds"),
-        "transaction_id": tx.id,
-        "input_sha256": _sha(canonical),
-        "as_of": decision["as_of"],
-        "decision": decision["decision"],
-        "rule_ids": rule_ids,
-        "rule_packs": decision["rule_packs"],
-        "engine_version": decision["engine_version"],
-        "input": json.loads(canonical),
+        "transaction_id": content.transaction_id,
+        "input_sha256": _sha(content.canonical_input),
+        "as_of": content.as_of,
+        "decision": content.decision,
+        "rule_ids": list(content.rule_ids),
+        "rule_packs": list(content.rule_packs),
+        "engine_version": content.engine_version,
+        "input": json.loads(content.canonical_input),
         "prev": prev,
     }
     body["hash"] = _sha(_canonical(body))
@@ -68,8 +99,8 @@ class AuditLog:
         self.prev = _last_hash(self.path)
         self._stream: IO[str] = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
 
-    def append(self, tx: Transaction, decision: dict[str, object], now: dt.datetime) -> None:
-        line = receipt(tx, decision, prev=self.prev, now=now)
+    def append(self, content: ReceiptInput, now: dt.datetime) -> None:
+        line = receipt(content, prev=self.prev, now=now)
         self._stream.write(line + "\n")
         self._stream.flush()
         self.prev = str(json.loads(line)["hash"])

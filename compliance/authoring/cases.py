@@ -25,6 +25,7 @@ from pydantic import Field, ValidationError, model_validator
 from compliance.authoring.junit import JUnitCase
 from compliance.errors import InputError, Location, PackError, Problem
 from compliance.evaluate.engine import Engine
+from compliance.evaluate.match.base import BACKENDS
 from compliance.intake import load_transaction, transaction_from_document
 from compliance.models._base import Contract, IsoDate
 from compliance.models.decision import Decision, Outcome
@@ -211,9 +212,6 @@ def run_case(engine: Engine, case: Case) -> CaseResult:
 
 def run_cases(engine: Engine, cases: Sequence[Case]) -> list[CaseResult]:
     return [run_case(engine, c) for c in cases]
-
-
-BACKENDS = ("durable", "reference")
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from compliance.citations import check_citation
 from compliance.errors import ExitCode, Location, PackError, Problem
+from compliance.evaluate.facts import Atom
 from compliance.evaluate.match.predicates import And, Cmp, Has, In, Node, Not, Or, condition_node
 from compliance.models.pack import CatalogFile, CountryGroupsFile, GroupMember, PackMeta, Rule, RulesFile
 from compliance.packs.files import ParsedFile
@@ -338,8 +339,8 @@ def _conflict(term: list[Literal_]) -> str | None:
     """The field on which ``term`` contradicts itself, or ``None`` when it may hold (fields taken one by one)."""
     allowed: dict[str, set[str]] = {}
     excluded: dict[str, set[str]] = {}
-    needs: dict[str, list[set[str]]] = {}
-    lacks: dict[str, set[str]] = {}
+    needs: dict[str, list[set[Atom]]] = {}
+    lacks: dict[str, set[Atom]] = {}
     bounds: dict[str, list[tuple[bool, str, float]]] = {}
     for positive, atom in term:
         if isinstance(atom, In):
@@ -349,11 +350,11 @@ def _conflict(term: list[Literal_]) -> str | None:
             else:
                 excluded.setdefault(atom.field, set()).update(values)
         elif isinstance(atom, Has):
-            values = set(atom.values)
+            atoms = set(atom.values)
             if positive:
-                needs.setdefault(atom.field, []).append(values)
+                needs.setdefault(atom.field, []).append(atoms)
             else:
-                lacks.setdefault(atom.field, set()).update(values)
+                lacks.setdefault(atom.field, set()).update(atoms)
         elif isinstance(atom, Cmp):
             bounds.setdefault(atom.field, []).append((positive, atom.op, atom.bound))
     for name, values in allowed.items():

@@ -1,7 +1,9 @@
 """The Engine: load and compile packs once, then evaluate transactions many times.
 
 Below ``Engine`` the hot path is pure: no I/O, clock or environment; the decision depends only on the
-transaction, the packs and ``as_of``.
+transaction, the packs and ``as_of``. Inside, a decision is a plain value (:mod:`compliance.evaluate.values`);
+:meth:`Engine.evaluate` returns the pydantic contract, :meth:`Engine.decide` the value for writers that
+render it themselves.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ from types import TracebackType
 
 from compliance._version import __version__
 from compliance.errors import Location, PackError, Problem
-from compliance.evaluate.enrich import Enricher, PartyFacts
+from compliance.evaluate.enrich import Enricher
+from compliance.evaluate.facts import PartyFacts
 from compliance.evaluate.match import Matcher, MatchError, make_matcher
+from compliance.evaluate.match.base import RulesetTooLarge
 from compliance.evaluate.match.memo import MemoMatcher
 from compliance.evaluate.match.predicates import CompiledRule, compile_rule
-from compliance.evaluate.resolve import SEVERITY, engine_finding, line_decision, resolve_line, worst
+from compliance.evaluate.resolve import SEVERITY, engine_finding, license_facts, line_value, resolve_line, worst
+from compliance.evaluate.values import CitationValue, DecisionValue, FindingValue, citation_value, to_model
 from compliance.intake import transaction_from_mapping
-from compliance.models._base import construct
-from compliance.models.decision import Decision, Finding, PackRef
+from compliance.models.decision import Decision, PackRef
 from compliance.models.transaction import Transaction
 from compliance.packs.load import load_packs
 from compliance.packs.packset import PackSet
@@ -41,12 +45,10 @@ class Engine:
         self.backend = backend
         self.rules: tuple[CompiledRule, ...] = tuple(compile_rule(i, r) for i, r in enumerate(packset.rules))
         self._enricher = Enricher(packset)
+        self._citations = _citations(packset)
         try:
             self._matcher: Matcher = make_matcher(backend, self.rules, packset.sha256[:16])
-        except ValueError as exc:
-            biggest = getattr(exc, "biggest", None)
-            if biggest is None:
-                raise
+        except RulesetTooLarge as exc:
             problems = [
                 Problem(
                     packset.locations.get(rid, Location("rules")),
@@ -54,8 +56,7 @@ class Engine:
                     f"{exc}; rule {rid} has {n} terms",
                     help="move long value lists into a country group, party list or catalog tag",
                 )
-                for rid, n in biggest
-                if n >= 20 or rid == biggest[0][0]  # name the rules that make it large, not every rule
+                for rid, n in exc.biggest
             ]
             raise PackError(problems) from None
         if memoize:
@@ -84,44 +85,7 @@ class Engine:
 
     def evaluate(self, tx: Transaction | Mapping[str, object], *, as_of: dt.date | None = None) -> Decision:
         """Decide one transaction as of ``as_of`` (default: the transaction's own ``date``)."""
-        if not isinstance(tx, Transaction):
-            tx = transaction_from_mapping(tx)
-        on = as_of or tx.date
-        if on != tx.date:
-            tx = tx.model_copy(update={"date": on})
-        parties, lines = self._enricher.enrich(tx)
-        shared = self._transaction_findings(tx, on, parties)
-        try:
-            fired = self._matcher.match([lf.fact for lf in lines])
-        except MatchError as exc:
-            # Fail closed: nothing can be said about any line, so every line goes to review.
-            shared.append(
-                engine_finding(
-                    "engine.match-error",
-                    None,
-                    "Rules could not be evaluated",
-                    f"The matching engine failed ({exc}); the transaction must be reviewed by hand.",
-                )
-            )
-            fired = [() for _ in lines]
-        findings: list[Finding] = list(shared)
-        line_decisions = []
-        for lf, indexes in zip(lines, fired, strict=True):
-            line_findings = resolve_line(tx, on, lf, [self.rules[i] for i in indexes], parties, self.packset.catalog)
-            findings.extend(line_findings)
-            line_decisions.append(line_decision(lf, line_findings, shared))
-        findings.sort(key=_finding_order)
-        return construct(
-            Decision,
-            schema_version="1",
-            transaction_id=tx.id,
-            decision=worst(ld.decision for ld in line_decisions),
-            as_of=on,
-            lines=line_decisions,
-            findings=findings,
-            rule_packs=list(self.pack_refs),
-            engine_version=__version__,
-        )
+        return to_model(self.decide(tx, as_of=as_of))
 
     def evaluate_many(
         self, txs: Iterable[Transaction | Mapping[str, object]], *, as_of: dt.date | None = None
@@ -129,8 +93,49 @@ class Engine:
         for tx in txs:
             yield self.evaluate(tx, as_of=as_of)
 
-    def _transaction_findings(self, tx: Transaction, on: dt.date, parties: PartyFacts) -> list[Finding]:
-        out: list[Finding] = []
+    def decide(self, tx: Transaction | Mapping[str, object], *, as_of: dt.date | None = None) -> DecisionValue:
+        """Like :meth:`evaluate`, as a plain value (``compliance.evaluate.values``) for writers that render it."""
+        if not isinstance(tx, Transaction):
+            tx = transaction_from_mapping(tx)
+        on = as_of or tx.date
+        parties, lines = self._enricher.enrich(tx, on)
+        shared = self._transaction_findings(on, parties)
+        try:
+            fired = self._matcher.match([line.facts for line in lines])
+        except MatchError as exc:
+            # Fail closed: nothing can be said about any line, so every line goes to review.
+            rules = f" (rules {', '.join(exc.rule_ids)})" if exc.rule_ids else ""
+            shared.append(
+                engine_finding(
+                    "engine.match-error",
+                    None,
+                    "Rules could not be evaluated",
+                    f"The matching engine failed ({exc}){rules}; the transaction must be reviewed by hand.",
+                )
+            )
+            fired = [() for _ in lines]
+        licenses = license_facts(tx, self.packset.catalog) if tx.licenses else ()
+        findings: list[FindingValue] = list(shared)
+        line_values = []
+        for line, indexes in zip(lines, fired, strict=True):
+            line_findings = resolve_line(
+                tx, on, line, [self.rules[i] for i in indexes], parties, licenses, self._citations
+            )
+            findings.extend(line_findings)
+            line_values.append(line_value(line, line_findings, shared))
+        findings.sort(key=_finding_order)
+        return DecisionValue(
+            transaction_id=tx.id,
+            decision=worst(lv.decision for lv in line_values),
+            as_of=on,
+            lines=tuple(line_values),
+            findings=tuple(findings),
+            rule_packs=self.pack_refs,
+            engine_version=__version__,
+        )
+
+    def _transaction_findings(self, on: dt.date, parties: PartyFacts) -> list[FindingValue]:
+        out: list[FindingValue] = []
         for pack in self.packset.packs:
             meta = pack.meta
             if on < meta.coverage_from or (meta.coverage_to is not None and on > meta.coverage_to):
@@ -152,12 +157,23 @@ class Engine:
                     None,
                     f"Possible match on {listing.title}",
                     f"Party {name!r}: {hit.why} on {listing.title}. Confirm or rule out the match before shipping.",
-                    party=name,
-                    citations=list(hit.entry.citations),
+                    parties=(name,),
+                    citations=self._citations[id(hit.entry)],
                 )
             )
         return out
 
 
-def _finding_order(f: Finding) -> tuple[int, int, str, str]:
+def _citations(packset: PackSet) -> dict[int, tuple[CitationValue, ...]]:
+    """Each rule's and party entry's citations with their JSON, computed once (keyed by ``id()``)."""
+    out: dict[int, tuple[CitationValue, ...]] = {}
+    for pr in packset.rules:
+        out[id(pr.rule)] = tuple(citation_value(c) for c in pr.rule.citations)
+    for listing in packset.party_lists.values():
+        for entry in listing.entries:
+            out[id(entry)] = tuple(citation_value(c) for c in entry.citations)
+    return out
+
+
+def _finding_order(f: FindingValue) -> tuple[int, int, str, str]:
     return (f.line or 0, -SEVERITY[f.outcome], f.rule_id, f.party or "")

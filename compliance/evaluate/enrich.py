@@ -1,63 +1,61 @@
-"""Turn a transaction into flat per-line facts the matchers test: the *enrich* step.
+"""Turn a transaction into typed per-line facts the matchers test: the *enrich* step.
 
 Membership questions (is the destination in D:5 on this date? is a party on the Entity List? which
 product is `NVIDIA H20`?) are answered here with Python sets and dicts, never as OR chains inside a
-durable-rules ruleset (see docs/design.md, durable-rules note 4). Pure: no I/O, no clock.
+durable-rules ruleset (durable-rules note 4). Pure: no I/O, no clock; the caches only remember answers
+that depend on nothing but their key.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 
-from compliance.models.pack import PartyEntry, Product
+from compliance.evaluate.facts import Atom, Datacenter, Line, LineFacts, PartyFacts
+from compliance.models.pack import PartyEntry, Product, Scope
 from compliance.models.transaction import Item, Transaction
 from compliance.packs.catalog import code_ancestors
 from compliance.packs.packset import PackSet
 from compliance.screening.index import PartyIndex, ScreenHit
 
-__all__ = ["EMPTY", "Enricher", "LineFacts", "PartyFacts", "date_number"]
+__all__ = ["Enricher"]
 
-# durable-rules' `$iall` is false on an empty list, so every list field carries this sentinel;
-# pack validation forbids it as a value, so it never matches a rule.
-EMPTY = "~"
-
-
-def date_number(day: dt.date) -> int:
-    return day.year * 10000 + day.month * 100 + day.day
+# Bounded caches: ERP batches repeat products, destinations and customers, and memory must stay flat
+# over a stream of any length.
+_MAX_CACHE = 50_000
 
 
-@dataclass(frozen=True, slots=True)
-class PartyFacts:
-    """Screening results for a transaction's parties, shared by all its lines."""
+class _ItemFacts:
+    """What an item resolves to, independent of the transaction around it (cached per item shape)."""
 
-    lists: tuple[str, ...]  # "list" and "list@role"
-    hq_groups: tuple[str, ...]  # "group" and "group@role"
-    by_list: dict[str, tuple[str, ...]]  # list id -> party names that hit it (exact)
-    by_hq_group: dict[str, tuple[str, ...]]  # group id -> party names headquartered there
-    possible: tuple[tuple[str, ScreenHit], ...]  # (party name, hit) needing review
-    entries: dict[str, tuple[PartyEntry, ...]] = field(default_factory=dict)  # list id -> entries matched exactly
+    __slots__ = ("codes", "codes_set", "conflict", "datacenter", "product", "specs", "tags")
 
-
-@dataclass(frozen=True, slots=True)
-class LineFacts:
-    line: int
-    item: Item
-    product: Product | None
-    codes: tuple[str, ...]  # "pack:code", with parent paragraphs
-    fact: dict[str, object]  # what the matchers see
-    unclassified: bool
-    code_conflict: tuple[str, str] | None
+    def __init__(
+        self,
+        product: Product | None,
+        codes: tuple[tuple[str, str], ...],
+        specs: Mapping[str, float],
+        datacenter: Datacenter,
+        conflict: tuple[str, str] | None,
+    ) -> None:
+        self.product = product
+        self.codes = codes
+        self.codes_set = frozenset(codes)
+        self.specs = specs
+        self.datacenter = datacenter
+        self.tags = frozenset(product.tags) if product else frozenset()
+        self.conflict = conflict
 
 
 class Enricher:
-    """Built once per pack set; ``enrich`` is then a pure function of the transaction."""
+    """Built once per pack set; ``enrich`` is then a pure function of the transaction and the date."""
 
     def __init__(self, packset: PackSet) -> None:
         self.packset = packset
         self.parties = PartyIndex({lid: pl.entries for lid, pl in packset.party_lists.items()})
-        self._groups_cache: dict[tuple[str, int], tuple[str, ...]] = {}
+        self._groups_cache: dict[tuple[str, int], frozenset[str]] = {}
+        self._item_cache: dict[tuple[object, ...], _ItemFacts] = {}
         bounds: set[dt.date] = set()
         for group in packset.groups.values():
             for member in group.members:
@@ -67,102 +65,116 @@ class Enricher:
                     if member.to is not None:
                         bounds.add(member.to + dt.timedelta(days=1))
         self._group_bounds = sorted(bounds)
-        self._scopes = [(p.meta.id, p.meta.scope) for p in packset.packs if p.meta.scope is not None]
+        self._scopes: tuple[tuple[str, Scope], ...] = tuple((p.meta.id, p.meta.scope) for p in packset.packs)
 
-    def groups_of(self, country: str, on: dt.date) -> tuple[str, ...]:
+    def groups_of(self, country: str, on: dt.date) -> frozenset[str]:
         # Membership only changes on the dates members join or leave, so cache per interval between them.
         key = (country, bisect.bisect_right(self._group_bounds, on))
         cached = self._groups_cache.get(key)
         if cached is None:
-            cached = tuple(sorted(g for g in self.packset.groups if country in self.packset.group_members(g, on)))
-            if len(self._groups_cache) < 50_000:
+            cached = frozenset(g for g in self.packset.groups if country in self.packset.group_members(g, on))
+            if len(self._groups_cache) < _MAX_CACHE:
                 self._groups_cache[key] = cached
         return cached
 
-    def parties_of(self, tx: Transaction) -> PartyFacts:
-        lists: set[str] = set()
-        hq: set[str] = set()
+    def parties_of(self, tx: Transaction, on: dt.date) -> PartyFacts:
+        lists: set[Atom] = set()
+        hq: set[Atom] = set()
         by_list: dict[str, list[str]] = {}
-        entries: dict[str, list[PartyEntry]] = {}
+        entries: dict[str, dict[int, PartyEntry]] = {}
         by_hq: dict[str, list[str]] = {}
         possible: list[tuple[str, ScreenHit]] = []
         for party in tx.parties:
-            for hit in self.parties.screen(party.name, party.country, tx.date):
+            for hit in self.parties.screen(party.name, party.country, on):
                 if hit.match == "exact":
-                    lists.update((hit.list_id, f"{hit.list_id}@{party.role}"))
+                    lists.add(hit.list_id)
+                    lists.add((hit.list_id, party.role))
                     by_list.setdefault(hit.list_id, []).append(party.name)
-                    entries.setdefault(hit.list_id, []).append(hit.entry)
+                    entries.setdefault(hit.list_id, {})[id(hit.entry)] = hit.entry
                 else:
                     possible.append((party.name, hit))
-            for group in self.groups_of(party.headquarters or party.country, tx.date):
-                hq.update((group, f"{group}@{party.role}"))
+            for group in self.groups_of(party.headquarters or party.country, on):
+                hq.add(group)
+                hq.add((group, party.role))
                 by_hq.setdefault(group, []).append(party.name)
         return PartyFacts(
-            tuple(sorted(lists)) or (EMPTY,),
-            tuple(sorted(hq)) or (EMPTY,),
+            frozenset(lists),
+            frozenset(hq),
             {k: tuple(dict.fromkeys(v)) for k, v in by_list.items()},
             {k: tuple(dict.fromkeys(v)) for k, v in by_hq.items()},
             tuple(possible),
-            {k: tuple({id(e): e for e in v}.values()) for k, v in entries.items()},
+            {k: tuple(v.values()) for k, v in entries.items()},
         )
 
-    def enrich(self, tx: Transaction) -> tuple[PartyFacts, list[LineFacts]]:
-        parties = self.parties_of(tx)
-        when = date_number(tx.date)
-        dest_groups = self.groups_of(tx.destination, tx.date) or (EMPTY,)
+    def item_facts(self, item: Item) -> _ItemFacts:
+        key = (item.product, item.eccn, item.datacenter, tuple(item.specs.items()))
+        cached = self._item_cache.get(key)
+        if cached is not None:
+            return cached
+        product = self.packset.catalog.resolve(item.product) if item.product else None
+        codes: list[tuple[str, str]] = []
+        conflict = None
+        if product is not None:
+            for pack_id, control in product.controls.items():
+                if control.code:
+                    codes.extend((pack_id, c) for c in code_ancestors(control.code))
+        if item.eccn:
+            # The `eccn` field holds a US ECCN (the field's name is the EAR's term).
+            catalog_code = product.controls.get("us-ear") if product else None
+            if catalog_code and catalog_code.code and catalog_code.code != item.eccn:
+                conflict = (item.eccn, catalog_code.code)
+            codes.extend(("us-ear", c) for c in code_ancestors(item.eccn))
+        specs: dict[str, float] = {name: v.value for name, v in product.specs.items()} if product else {}
+        specs.update(item.specs)  # the order's own figures win over catalog figures
+        known = item.datacenter if item.datacenter is not None else (product.datacenter if product else None)
+        datacenter: Datacenter = "unknown" if known is None else ("yes" if known else "no")
+        facts = _ItemFacts(product, tuple(dict.fromkeys(codes)), specs, datacenter, conflict)
+        if len(self._item_cache) >= _MAX_CACHE:
+            self._item_cache.clear()
+        self._item_cache[key] = facts
+        return facts
+
+    def _scope(self, exporter_country: str, origin: str, product: Product | None, eccn_given: bool) -> frozenset[str]:
+        scope = []
+        for pack_id, sc in self._scopes:
+            if (
+                (exporter_country and exporter_country in sc.exporter_countries)
+                or (origin and origin in sc.origins)
+                or (sc.controlled_products and product is not None and pack_id in product.controls)
+                or (sc.control_code_given and eccn_given)
+                # Fail closed: with no exporter given, an item of unknown or home origin is in scope.
+                or (not exporter_country and (not origin or origin in sc.exporter_countries))
+            ):
+                scope.append(pack_id)
+        return frozenset(scope)
+
+    def enrich(self, tx: Transaction, on: dt.date) -> tuple[PartyFacts, list[Line]]:
+        parties = self.parties_of(tx, on)
+        dest_groups = self.groups_of(tx.destination, on)
         exporter_country = tx.exporter.country if tx.exporter else ""
-        end_uses = tuple(sorted(set(tx.end_use_codes))) or (EMPTY,)
+        end_uses = frozenset(tx.end_use_codes)
         lines = []
         for item in tx.items:
-            product = self.packset.catalog.resolve(item.product) if item.product else None
-            codes: list[str] = []
-            conflict = None
-            if product is not None:
-                for pack_id, control in product.controls.items():
-                    if control.code:
-                        codes.extend(f"{pack_id}:{c}" for c in code_ancestors(control.code))
-            if item.eccn:
-                # The `eccn` field holds a US ECCN (the field's name is the EAR's term).
-                catalog_code = product.controls.get("us-ear") if product else None
-                if catalog_code and catalog_code.code and catalog_code.code != item.eccn:
-                    conflict = (item.eccn, catalog_code.code)
-                codes.extend(f"us-ear:{c}" for c in code_ancestors(item.eccn))
-            specs: dict[str, float] = {name: v.value for name, v in product.specs.items()} if product else {}
-            specs.update(item.specs)  # the order's own figures win over catalog figures
-            datacenter = item.datacenter if item.datacenter is not None else (product.datacenter if product else None)
+            resolved = self.item_facts(item)
             origin = item.origin or ""
-            scope = []
-            for pack_id, sc in self._scopes:
-                if (
-                    (exporter_country and exporter_country in sc.exporter_countries)
-                    or (origin and origin in sc.origins)
-                    or (sc.controlled_products and product is not None and pack_id in product.controls)
-                    or (sc.control_code_given and item.eccn is not None)
-                    # Fail closed: with no exporter given, an item of unknown or home origin is in scope.
-                    or (not exporter_country and (not origin or origin in sc.exporter_countries))
-                ):
-                    scope.append(pack_id)
-            fact: dict[str, object] = {
-                "kind": "line",
-                "date": when,
-                "product": product.id if product else "",
-                "tags": tuple(product.tags) if product and product.tags else (EMPTY,),
-                "codes": tuple(dict.fromkeys(codes)) or (EMPTY,),
-                "specs_known": tuple(sorted(specs)) or (EMPTY,),
-                "datacenter": "unknown" if datacenter is None else ("yes" if datacenter else "no"),
-                "destination": tx.destination,
-                "subdivision": tx.destination_subdivision or "",
-                "dest_groups": dest_groups,
-                "origin": origin,
-                "exporter_country": exporter_country,
-                "activity": tx.activity,
-                "end_uses": end_uses,
-                "party_lists": parties.lists,
-                "party_hq_groups": parties.hq_groups,
-                "scope": tuple(scope) or (EMPTY,),
-            }
-            for name, value in specs.items():
-                fact["spec_" + name] = value
-            unclassified = product is None and item.eccn is None
-            lines.append(LineFacts(item.line, item, product, tuple(dict.fromkeys(codes)), fact, unclassified, conflict))
+            facts = LineFacts(
+                date=on,
+                destination=tx.destination,
+                product=resolved.product.id if resolved.product else "",
+                tags=resolved.tags,
+                codes=resolved.codes_set,
+                specs=resolved.specs,
+                datacenter=resolved.datacenter,
+                subdivision=tx.destination_subdivision or "",
+                dest_groups=dest_groups,
+                origin=origin,
+                exporter_country=exporter_country,
+                activity=tx.activity,
+                end_uses=end_uses,
+                party_lists=parties.lists,
+                party_hq_groups=parties.hq_groups,
+                scope=self._scope(exporter_country, origin, resolved.product, item.eccn is not None),
+            )
+            unclassified = resolved.product is None and item.eccn is None
+            lines.append(Line(item, resolved.product, resolved.codes, facts, unclassified, resolved.conflict))
         return parties, lines

@@ -14,18 +14,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
-from compliance.evaluate.enrich import LineFacts, PartyFacts
+from compliance.evaluate.facts import Line, PartyFacts
 from compliance.evaluate.match.predicates import CompiledRule
-from compliance.models._base import construct
-from compliance.models.decision import Finding, LineDecision, Outcome
-from compliance.models.pack import Citation, Condition, LicenseRule
+from compliance.evaluate.values import CitationValue, FindingValue, LineValue
+from compliance.models.decision import Outcome
+from compliance.models.pack import LicenseRule, PartyEntry
 from compliance.models.transaction import License, Transaction
 from compliance.packs.catalog import Catalog
 from compliance.screening.index import normalize_name
 
-__all__ = ["SEVERITY", "engine_finding", "resolve_line", "rule_parties", "worst"]
+__all__ = ["SEVERITY", "LicenseFacts", "engine_finding", "license_facts", "line_value", "resolve_line", "worst"]
 
 SEVERITY: dict[str, int] = {"allow": 0, "review": 1, "deny": 2}
 
@@ -38,121 +39,114 @@ def worst(outcomes: Iterable[Outcome]) -> Outcome:
     return result
 
 
-def rule_parties(cond: Condition | None) -> tuple[set[str], set[str]]:
-    """Party lists and headquarters groups a condition tests, to say which party triggered a rule."""
-    lists: set[str] = set()
-    groups: set[str] = set()
-    if cond is None:
-        return lists, groups
-    lists.update(cond.party_lists or ())
-    groups.update(cond.party_headquarters_groups or ())
-    # Only conditions that must hold name the party; a party test inside `any` may not be why it fired.
-    for sub in cond.all or ():
-        sub_lists, sub_groups = rule_parties(sub)
-        lists |= sub_lists
-        groups |= sub_groups
-    return lists, groups
-
-
 def engine_finding(
     rule_id: str,
     line: int | None,
     title: str,
     message: str,
     *,
-    party: str | None = None,
-    citations: Sequence[Citation] = (),
-) -> Finding:
-    return construct(
-        Finding,
-        rule_id=rule_id,
-        pack="engine",
-        effect="engine",
-        outcome="review",
-        line=line,
-        party=party,
-        title=title,
-        message=message,
-        citations=list(citations),
-        license=None,
-        authority=None,
-        review_policy=None,
-        note=None,
-    )
+    parties: tuple[str, ...] = (),
+    citations: Sequence[CitationValue] = (),
+) -> FindingValue:
+    return FindingValue(rule_id, "engine", "engine", "review", line, parties, title, message, tuple(citations))
+
+
+@dataclass(frozen=True, slots=True)
+class LicenseFacts:
+    """A licence on file with its lists resolved once per transaction (catalog ids, normalised names)."""
+
+    license: License
+    products: frozenset[str] | None
+    eccns: frozenset[str] | None
+    destinations: frozenset[str] | None
+    parties: frozenset[str] | None
+
+
+def license_facts(tx: Transaction, catalog: Catalog) -> tuple[LicenseFacts, ...]:
+    out = []
+    for lic in tx.licenses:
+        products = None
+        if lic.products is not None:
+            ids = set()
+            for name in lic.products:
+                product = catalog.resolve(name)
+                ids.add(product.id if product else name)
+            products = frozenset(ids)
+        out.append(
+            LicenseFacts(
+                lic,
+                products,
+                frozenset(lic.eccns) if lic.eccns is not None else None,
+                frozenset(lic.destinations) if lic.destinations is not None else None,
+                frozenset(normalize_name(p) for p in lic.parties) if lic.parties is not None else None,
+            )
+        )
+    return tuple(out)
 
 
 def _covers(
-    lic: License,
-    rule: LicenseRule,
-    on: dt.date,
-    tx: Transaction,
-    lf: LineFacts,
-    party: str | None,
-    pack: str,
-    catalog: Catalog,
+    lic: LicenseFacts, rule: LicenseRule, on: dt.date, tx: Transaction, line: Line, parties: tuple[str, ...], pack: str
 ) -> bool:
-    if lic.authority != rule.authority or not (lic.valid_from <= on <= lic.valid_to):
+    terms = lic.license
+    if terms.authority != rule.authority or not (terms.valid_from <= on <= terms.valid_to):
         return False
     if lic.destinations is not None and tx.destination not in lic.destinations:
         return False
-    if lic.products is not None:
-        if lf.product is None:
-            return False
-        ids = set()
-        for name in lic.products:
-            product = catalog.resolve(name)
-            ids.add(product.id if product else name)
-        if lf.product.id not in ids:
-            return False
-    if lic.eccns is not None:
-        line_codes = {c.split(":", 1)[1] for c in lf.codes if c.startswith(pack + ":")}
-        if not any(code in line_codes for code in lic.eccns):  # line codes include parent paragraphs
-            return False
+    if lic.products is not None and (line.product is None or line.product.id not in lic.products):
+        return False
+    # Line codes include parent paragraphs, so a licence for 3A090 covers a 3A090.a line.
+    if lic.eccns is not None and not any((pack, code) in line.facts.codes for code in lic.eccns):
+        return False
     if lic.parties is not None:
-        named = {normalize_name(p) for p in lic.parties}
-        if party is None:
+        if not parties:
             # A licence restricted to named parties covers the order only if every party is named.
-            if not all(normalize_name(p.name) in named for p in tx.parties):
+            if not all(normalize_name(p.name) in lic.parties for p in tx.parties):
                 return False
-        elif not all(normalize_name(p) in named for p in party.split("; ")):
+        elif not all(normalize_name(p) in lic.parties for p in parties):
             return False
     return True
 
 
+def _listed(entry: PartyEntry) -> str:
+    note = ": " + " ".join(entry.note.split()).rstrip(".") if entry.note else ""
+    return f"{entry.name} (listed from {entry.added}{note})"
+
+
 def resolve_line(
-    tx: Transaction, on: dt.date, lf: LineFacts, fired: Sequence[CompiledRule], parties: PartyFacts, catalog: Catalog
-) -> list[Finding]:
-    findings: list[Finding] = []
+    tx: Transaction,
+    on: dt.date,
+    line: Line,
+    fired: Sequence[CompiledRule],
+    parties: PartyFacts,
+    licenses: tuple[LicenseFacts, ...],
+    citations: Mapping[int, tuple[CitationValue, ...]],
+) -> list[FindingValue]:
+    """The findings on one line. ``citations`` maps ``id()`` of a rule or party entry to its citations."""
+    findings: list[FindingValue] = []
     for compiled in fired:
         rule = compiled.packrule.rule
         pack = compiled.packrule.pack
-        lists, groups = rule_parties(rule.when)
         names: list[str] = []
-        for lid in sorted(lists):
+        for lid in compiled.party_lists:
             names.extend(parties.by_list.get(lid, ()))
-        for gid in sorted(groups):
+        for gid in compiled.hq_groups:
             names.extend(parties.by_hq_group.get(gid, ()))
-        party = "; ".join(dict.fromkeys(names)) or None
-        citations = list(rule.citations)
-        listed = [e for lid in sorted(lists) for e in parties.entries.get(lid, ())]
+        named = tuple(dict.fromkeys(names))
+        cites = list(citations[id(rule)])
+        listed = [e for lid in compiled.party_lists for e in parties.entries.get(lid, ())]
         for entry in listed:  # the listing itself is the first thing an officer looks up
-            citations.extend(c for c in entry.citations if c not in citations)
+            cites.extend(c for c in citations[id(entry)] if c not in cites)
         outcome: Outcome
-        license_id = None
-        authority = review_policy = None
+        license_id = authority = review_policy = None
         message = rule.message
         if listed:
-            details = "; ".join(
-                f"{e.name} (listed from {e.added}{': ' + ' '.join(e.note.split()).rstrip('.') if e.note else ''})"
-                for e in listed
-            )
-            message = f"{message} Listed: {details}."
+            message = f"{message} Listed: {'; '.join(_listed(e) for e in listed)}."
         if isinstance(rule, LicenseRule):
             authority, review_policy = rule.authority, rule.review_policy
-            covering = next((lic for lic in tx.licenses if _covers(lic, rule, on, tx, lf, party, pack, catalog)), None)
+            covering = next((lic for lic in licenses if _covers(lic, rule, on, tx, line, named, pack)), None)
             if covering is not None:
-                outcome, license_id = "allow", covering.id
-                message = f"{message} Covered by licence {covering.id} ({covering.authority})."
+                outcome, license_id = "allow", covering.license.id
+                message = f"{message} Covered by licence {covering.license.id} ({covering.license.authority})."
             else:
                 outcome = "deny"
                 policy = f"; licence review policy: {review_policy}" if review_policy else ""
@@ -160,54 +154,53 @@ def resolve_line(
         else:
             outcome = "deny" if rule.effect == "deny" else "review"
         findings.append(
-            construct(
-                Finding,
-                rule_id=rule.id,
-                pack=pack,
-                effect=rule.effect,
-                outcome=outcome,
-                line=lf.line,
-                party=party,
-                title=rule.title,
-                message=message,
-                citations=citations,
-                license=license_id,
-                authority=authority,
-                review_policy=review_policy,
-                note=rule.note,
+            FindingValue(
+                rule.id,
+                pack,
+                rule.effect,
+                outcome,
+                line.number,
+                named,
+                rule.title,
+                message,
+                tuple(cites),
+                license_id,
+                authority,
+                review_policy,
+                rule.note,
             )
         )
-    if lf.unclassified:
-        named = f"product {lf.item.product!r} is not in the catalog and " if lf.item.product else ""
+    if line.unclassified:
+        item = line.item
+        what = f"product {item.product!r} is not in the catalog and " if item.product else ""
         findings.append(
             engine_finding(
                 "engine.unclassified-item",
-                lf.line,
+                line.number,
                 "Item not classified",
-                f"Line {lf.line}: {named}no control number (eccn) is given, so no rule can be applied with "
+                f"Line {line.number}: {what}no control number (eccn) is given, so no rule can be applied with "
                 "confidence. Classify the item (give `eccn`, e.g. `EAR99`, or a catalog product) before shipping.",
             )
         )
-    if lf.code_conflict is not None:
-        given, catalog_code = lf.code_conflict
+    if line.code_conflict is not None:
+        given, catalog_code = line.code_conflict
         findings.append(
             engine_finding(
                 "engine.classification-conflict",
-                lf.line,
+                line.number,
                 "Classification differs from catalog",
-                f"Line {lf.line}: the order says ECCN {given} but the catalog classifies "
-                f"{lf.product.name if lf.product else 'the product'} as {catalog_code}; both were applied. "
+                f"Line {line.number}: the order says ECCN {given} but the catalog classifies "
+                f"{line.product.name if line.product else 'the product'} as {catalog_code}; both were applied. "
                 "Confirm the classification.",
             )
         )
     return findings
 
 
-def line_decision(lf: LineFacts, findings: Sequence[Finding], shared: Sequence[Finding]) -> LineDecision:
-    return construct(
-        LineDecision,
-        line=lf.line,
-        decision=worst(f.outcome for f in [*findings, *shared]),
-        product=lf.product.id if lf.product else None,
-        control_codes=list(lf.codes),
+def line_value(line: Line, findings: Sequence[FindingValue], shared: Sequence[FindingValue]) -> LineValue:
+    return LineValue(
+        line.number,
+        worst(f.outcome for f in [*findings, *shared]),
+        line.product.id if line.product else None,
+        line.codes,
     )

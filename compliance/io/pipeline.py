@@ -1,88 +1,133 @@
-"""Evaluating streams of records, in this process or in worker processes, always in input order.
+"""One streaming pipeline: records in, one rendered result per record out, in input order.
 
-Memory stays bounded whatever the input size: records are read lazily and at most ``jobs * 4`` chunks are in
-flight. Worker processes each build their own :class:`Engine` from the pack directories (an engine holds a C
-ruleset handle and is not picklable); the decisions are identical because packs and inputs are.
+The same step (:func:`check_item`) runs in this process or in worker processes: parse (a JSON Lines line
+arrives as raw bytes and is parsed where it is evaluated), validate, decide, render in the requested
+format, and prepare the audit receipt's content. Workers therefore share the expensive part; the parent
+reads lines, writes results and keeps the audit chain (a single writer).
+
+Memory stays bounded whatever the input size: records are read lazily and at most ``jobs * 4`` chunks are
+in flight. Each worker builds its own :class:`Engine` from the pack directories (an engine holds C ruleset
+handles and is not picklable); the decisions are identical because packs and inputs are. A worker exits
+when its parent dies, so a killed run leaves no orphans behind.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 
+from compliance.audit.receipts import ReceiptInput, receipt_input
+from compliance.errors import Problem
 from compliance.evaluate.engine import Engine
-from compliance.io.readers import Record, validated
-from compliance.io.render import decision_to_dict
-from compliance.models.decision import Decision
+from compliance.io.readers import RawLine, Record, parse_raw, validated
+from compliance.io.writers import Format, render
 
-__all__ = ["Result", "evaluate_records", "evaluate_records_parallel"]
+__all__ = ["CHUNK", "Result", "check_item", "check_items", "check_items_parallel"]
 
 CHUNK = 256
 
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """One output per input record: a decision, or the record's error."""
+    """One output per input record: its outcome, what the writer prints, and the receipt content if audited."""
 
-    record: Record
-    decision: dict[str, object] | None  # the Decision as JSON-ready data
+    source: str
+    record: int
+    outcome: str  # allow | deny | review | error
+    problems: tuple[Problem, ...]
+    output: object  # str (text, jsonl, csv), or the JSON-ready data (json)
+    receipt: ReceiptInput | None = None
 
-    @property
-    def outcome(self) -> str:
-        return str(self.decision["decision"]) if self.decision else "error"
+
+def check_item(
+    engine: Engine, item: Record | RawLine, *, fmt: Format, as_of: dt.date | None = None, audit: bool = False
+) -> Result:
+    """Parse (if raw), validate, decide and render one record."""
+    record = validated(parse_raw(item) if isinstance(item, RawLine) else item)
+    if record.transaction is None:
+        return Result(record.source, record.record, "error", record.problems, render(record, None, fmt))
+    decision = engine.decide(record.transaction, as_of=as_of)
+    receipt = receipt_input(record.transaction, decision) if audit else None
+    return Result(record.source, record.record, decision.decision, (), render(record, decision, fmt), receipt)
 
 
-def evaluate_records(engine: Engine, records: Iterable[Record], *, as_of: dt.date | None = None) -> Iterator[Result]:
-    for pending in records:
-        record = validated(pending)
-        if record.transaction is None:
-            yield Result(record, None)
-            continue
-        decision: Decision = engine.evaluate(record.transaction, as_of=as_of)
-        yield Result(record, decision_to_dict(decision))
+def check_items(
+    engine: Engine,
+    items: Iterable[Record | RawLine],
+    *,
+    fmt: Format,
+    as_of: dt.date | None = None,
+    audit: bool = False,
+) -> Iterator[Result]:
+    for item in items:
+        yield check_item(engine, item, fmt=fmt, as_of=as_of, audit=audit)
 
 
 # Worker-process state: one engine per worker process, built by the initializer.
 _worker_engine: Engine | None = None
 
 
-def _init_worker(roots: Sequence[str], backend: str) -> None:
+def _init_worker(roots: Sequence[str], backend: str, parent: int) -> None:
     global _worker_engine
+    _exit_with_parent(parent)
     _worker_engine = Engine.from_directory(*roots, backend=backend)
 
 
-def _work(chunk: list[Record], as_of: dt.date | None, keep_input: bool) -> list[Result]:
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose parent is gone (killed, crashed) exits instead of waiting on its queue forever."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: the kernel kills us when the parent dies
+        except (OSError, AttributeError):
+            pass  # the watch thread below still covers it
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(0.5)
+
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _work(chunk: list[Record | RawLine], fmt: Format, as_of: dt.date | None, audit: bool) -> list[Result]:
     assert _worker_engine is not None
-    results = evaluate_records(_worker_engine, chunk, as_of=as_of)
-    if keep_input:
-        return list(results)
-    # The parent already has the records; sending transactions back would double the pickling cost.
-    return [Result(Record(r.record.source, r.record.record, None, r.record.problems), r.decision) for r in results]
+    return [check_item(_worker_engine, item, fmt=fmt, as_of=as_of, audit=audit) for item in chunk]
 
 
-def evaluate_records_parallel(
+def check_items_parallel(
     roots: Sequence[str],
-    records: Iterable[Record],
+    items: Iterable[Record | RawLine],
     *,
     jobs: int,
+    fmt: Format,
     backend: str = "durable",
     as_of: dt.date | None = None,
-    keep_input: bool = False,
+    audit: bool = False,
 ) -> Iterator[Result]:
-    """Evaluate in ``jobs`` worker processes; results come back in input order.
-
-    With ``keep_input`` each result carries its transaction (needed for audit receipts); otherwise only the
-    record's source, number and problems come back.
-    """
+    """Evaluate in ``jobs`` worker processes; results come back in input order."""
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    iterator = iter(records)
+    iterator = iter(items)
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(tuple(roots), backend)
+        max_workers=jobs,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(tuple(roots), backend, os.getpid()),
     ) as pool:
         pending: deque[Future[list[Result]]] = deque()
         while True:
@@ -90,7 +135,7 @@ def evaluate_records_parallel(
                 chunk = list(islice(iterator, CHUNK))
                 if not chunk:
                     break
-                pending.append(pool.submit(_work, chunk, as_of, keep_input))
+                pending.append(pool.submit(_work, chunk, fmt, as_of, audit))
             if not pending:
                 return
             yield from pending.popleft().result()

@@ -11,7 +11,8 @@ Default column names are below; ``--csv-map FILE`` renames them (YAML: ``field: 
 from __future__ import annotations
 
 import csv
-import json
+import difflib
+import io
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +21,22 @@ from typing import IO, Literal
 from compliance.errors import InputError, Location, Problem
 from compliance.intake import transaction_from_document
 from compliance.models.transaction import PARTY_ROLES, Transaction
-from compliance.source import Document, load_document, parse_text
+from compliance.source import Document, load_document, parse_bytes, parse_text
 
-__all__ = ["CSV_COLUMNS", "InputFormat", "Record", "read_csv", "read_jsonl", "read_sources", "validated"]
+__all__ = [
+    "CSV_COLUMNS",
+    "InputFormat",
+    "RawLine",
+    "Record",
+    "load_csv_map",
+    "parse_raw",
+    "raw_lines",
+    "read_csv",
+    "read_items",
+    "read_jsonl",
+    "read_sources",
+    "validated",
+]
 
 InputFormat = Literal["auto", "yaml", "json", "jsonl", "csv"]
 
@@ -97,19 +111,56 @@ def _record(doc: Document, record: int, validate: bool = True) -> Record:
     return validated(pending) if validate else pending
 
 
-def read_jsonl(stream: IO[str], name: str, validate: bool = True) -> Iterator[Record]:
+@dataclass(frozen=True, slots=True)
+class RawLine:
+    """One JSON Lines record as read, not yet decoded: parsed where it is evaluated (a worker, with --jobs)."""
+
+    source: str
+    record: int  # 1-based line number
+    data: bytes
+
+
+def parse_raw(raw: RawLine, validate: bool = True) -> Record:
+    """The record one JSON Lines line holds; a line that is not UTF-8 or not JSON is an error record."""
+    name, number = raw.source, raw.record
+    data = raw.data[3:] if number == 1 and raw.data.startswith(b"\xef\xbb\xbf") else raw.data  # a BOM
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = Problem(
+            Location(name, number, len(data[: exc.start].decode("utf-8", "replace")) + 1),
+            "encoding",
+            "this line is not valid UTF-8 text",
+            help="export the file as UTF-8; the other lines were read",
+        )
+        return Record(name, number, None, (problem,))
+    try:
+        doc = parse_text(text, name, fmt="json")
+    except InputError as err:
+        problems = tuple(
+            Problem(Location(name, number, p.location.col), p.code, p.message, help=p.help) for p in err.problems
+        )
+        return Record(name, number, None, problems)
+    return _record(Document(name, doc.data, text=text, line_offset=number - 1), number, validate)
+
+
+def raw_lines(stream: Iterable[bytes], name: str) -> Iterator[RawLine]:
+    """Each non-blank line of a JSON Lines byte stream. Lines end at ``\n`` only: a stray ``\r`` inside a
+    record is whitespace to JSON, not a record boundary, and a bad byte spoils its own line alone."""
     for number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue  # blank lines are not records
-        try:
-            doc = parse_text(line, name, fmt="json")
-        except InputError as err:
-            problems = tuple(
-                Problem(Location(name, number, p.location.col), p.code, p.message, help=p.help) for p in err.problems
-            )
-            yield Record(name, number, None, problems)
-            continue
-        yield _record(Document(name, doc.data, text=line, line_offset=number - 1), number, validate)
+        if line.strip():  # blank lines are not records
+            yield RawLine(name, number, line)
+
+
+def read_jsonl(stream: IO[bytes] | IO[str], name: str, validate: bool = True) -> Iterator[Record]:
+    binary: Iterable[bytes] = _encoded(stream) if isinstance(stream.read(0), str) else stream  # type: ignore[assignment]
+    for raw in raw_lines(binary, name):
+        yield parse_raw(raw, validate)
+
+
+def _encoded(stream: IO[bytes] | IO[str]) -> Iterator[bytes]:
+    for line in stream:
+        yield line.encode("utf-8") if isinstance(line, str) else line
 
 
 def _split(cell: str) -> list[str]:
@@ -265,11 +316,24 @@ def read_sources(
     sources: Iterable[str],
     *,
     fmt: InputFormat = "auto",
-    stdin: IO[str] | None = None,
+    stdin: IO[bytes] | None = None,
     csv_map: Mapping[str, str] | None = None,
     validate: bool = True,
 ) -> Iterator[Record]:
     """Stream records from paths, directories (their *.yaml, *.yml, *.json, *.jsonl, *.csv) or ``-`` (stdin)."""
+    for item in read_items(sources, fmt=fmt, stdin=stdin, csv_map=csv_map, validate=validate):
+        yield item if isinstance(item, Record) else parse_raw(item, validate)
+
+
+def read_items(
+    sources: Iterable[str],
+    *,
+    fmt: InputFormat = "auto",
+    stdin: IO[bytes] | None = None,
+    csv_map: Mapping[str, str] | None = None,
+    validate: bool = True,
+) -> Iterator[Record | RawLine]:
+    """Like :func:`read_sources`, but JSON Lines come as undecoded :class:`RawLine` (parsed by the consumer)."""
     for source in sources:
         if source == "-":
             if stdin is None:
@@ -277,9 +341,8 @@ def read_sources(
                     "<stdin>", 1, None, (Problem(Location("<stdin>"), "no-stdin", "standard input is not available"),)
                 )
                 continue
-            stream = stdin
             kind: str = fmt if fmt != "auto" else "jsonl"
-            yield from _read_stream(stream, "<stdin>", kind, csv_map, validate)
+            yield from _read_stream(stdin, "<stdin>", kind, csv_map, validate)
             continue
         path = Path(source)
         if path.is_dir():
@@ -288,12 +351,12 @@ def read_sources(
                 for p in path.rglob("*")
                 if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json", ".jsonl", ".ndjson", ".csv")
             )
-            yield from read_sources([str(p) for p in files], fmt=fmt, csv_map=csv_map, stdin=stdin, validate=validate)
+            yield from read_items([str(p) for p in files], fmt=fmt, csv_map=csv_map, stdin=stdin, validate=validate)
             continue
         kind = _detect(source, fmt)
         if kind in ("jsonl", "csv"):
             try:
-                with open(path, encoding="utf-8-sig", newline="") as stream:
+                with open(path, "rb") as stream:
                     yield from _read_stream(stream, source, kind, csv_map, validate)
             except OSError as exc:
                 yield Record(
@@ -314,21 +377,42 @@ def read_sources(
 
 
 def _read_stream(
-    stream: IO[str], name: str, kind: str, csv_map: Mapping[str, str] | None, validate: bool
-) -> Iterator[Record]:
-    if kind == "csv":
-        yield from read_csv(stream, name, csv_map, validate)
-    elif kind == "jsonl":
-        yield from read_jsonl(stream, name, validate)
-    else:
-        text = stream.read()
+    stream: IO[bytes], name: str, kind: str, csv_map: Mapping[str, str] | None, validate: bool
+) -> Iterator[Record | RawLine]:
+    if kind == "jsonl":
+        yield from raw_lines(stream, name)
+    elif kind == "csv":
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         try:
-            doc = parse_text(text, name, fmt="json" if kind == "json" else "yaml")
+            yield from read_csv(text, name, csv_map, validate)
+        finally:
+            text.detach()  # the caller owns (and closes) the byte stream
+    else:
+        try:
+            doc = parse_bytes(stream.read(), name, fmt="json" if kind == "json" else "yaml")
         except InputError as err:
             yield Record(name, 1, None, err.problems)
             return
         yield _record(doc, 1, validate)
 
 
-def dumps(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+def load_csv_map(path: str) -> dict[str, str]:
+    """A ``--csv-map`` file: YAML ``field: "Column Header"``; any problem is a located :class:`InputError`."""
+    doc = load_document(path)
+    if not isinstance(doc.data, dict) or not all(isinstance(v, str) for v in doc.data.values()):
+        raise InputError(
+            [Problem(doc.locate(()), "csv-map", "the CSV map must be a mapping of field -> column header")]
+        )
+    problems = [
+        Problem(doc.locate((key,), key=True), "csv-map", f"unknown field {key!r}", help=_did_you_mean(key))
+        for key in doc.data
+        if key not in CSV_COLUMNS
+    ]
+    if problems:
+        raise InputError(problems)
+    return {str(k): str(v) for k, v in doc.data.items()}
+
+
+def _did_you_mean(key: str) -> str | None:
+    close = difflib.get_close_matches(key, list(CSV_COLUMNS), n=1)
+    return f"did you mean {close[0]!r}?" if close else None

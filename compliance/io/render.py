@@ -13,7 +13,17 @@ from compliance.models.decision import Decision, Finding
 from compliance.models.pack import Citation
 from compliance.packs.packset import PackSet
 
-__all__ = ["decision_json", "decision_to_dict", "render_decision", "render_packs"]
+__all__ = [
+    "PACKS_SCHEMA_VERSION",
+    "decision_json",
+    "decision_to_dict",
+    "packs_listing",
+    "render_decision",
+    "render_packs",
+]
+
+# The schema version of `compliance packs --format json` (and the service's `GET /v1/packs`).
+PACKS_SCHEMA_VERSION = "1"
 
 _MARK = {"deny": "DENY  ", "review": "REVIEW", "allow": "ALLOW "}
 
@@ -83,3 +93,20 @@ def decision_to_dict(decision: Decision) -> dict[str, object]:
 
 def decision_json(decision: Decision, *, indent: int | None = 2) -> str:
     return json.dumps(decision_to_dict(decision), indent=indent, ensure_ascii=False)
+
+
+def packs_listing(packset: PackSet) -> dict[str, object]:
+    """The loaded packs as data: what ``compliance packs --format json`` prints."""
+    listing = [
+        {
+            "id": p.meta.id,
+            "version": p.meta.version,
+            "reviewed": str(p.meta.reviewed),
+            "sha256": p.sha256,
+            "rules": sum(1 for r in packset.rules if r.pack == p.meta.id),
+            "title": p.meta.title,
+            "files": list(p.files),
+        }
+        for p in packset.packs
+    ]
+    return {"schema_version": PACKS_SCHEMA_VERSION, "packs": listing}

@@ -1,4 +1,4 @@
-"""Batch output: JSON Lines of decisions, a CSV summary, the end-of-run tally and a progress line."""
+"""Output: one record rendered in each format (text, JSON, JSON Lines, CSV summary), the tally and progress."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ import io
 import json
 import time
 from collections import Counter
-from typing import IO
+from typing import IO, Literal
 
-from compliance.io.pipeline import Result
+from compliance.evaluate.values import DecisionValue, to_jsonable, to_model
+from compliance.io.readers import Record
+from compliance.io.render import render_decision
 
-__all__ = ["CSV_SUMMARY_COLUMNS", "Progress", "Tally", "csv_row", "jsonl_line"]
+__all__ = ["CSV_SUMMARY_COLUMNS", "Format", "Progress", "Tally", "csv_row", "jsonl_line", "render"]
+
+Format = Literal["text", "json", "jsonl", "csv"]
 
 CSV_SUMMARY_COLUMNS = (
     "source",
@@ -26,32 +30,45 @@ CSV_SUMMARY_COLUMNS = (
 )
 
 
-def jsonl_line(result: Result) -> str:
-    data = result.decision if result.decision is not None else result.record.error_dict()
-    if result.decision is not None:
-        data = {**result.decision, "source": result.record.source, "record": result.record.record}
+def render(record: Record, decision: DecisionValue | None, fmt: Format) -> object:
+    """What the writer prints for one record: a string (text, jsonl, csv) or the JSON-ready data (json)."""
+    if fmt == "jsonl":
+        return jsonl_line(record, decision)
+    if fmt == "csv":
+        return csv_row(record, decision)
+    if fmt == "json":
+        return to_jsonable(decision) if decision is not None else record.error_dict()
+    if decision is None:
+        return ""  # a bad record's problems go to stderr; text output has nothing to add
+    return render_decision(to_model(decision), record.source) + "\n"
+
+
+def jsonl_line(record: Record, decision: DecisionValue | None) -> str:
+    if decision is None:
+        return _dumps(record.error_dict())
+    return _dumps({**to_jsonable(decision), "source": record.source, "record": record.record})
+
+
+def _dumps(data: object) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def csv_row(result: Result) -> str:
+def csv_row(record: Record, d: DecisionValue | None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    d = result.decision
     if d is None:
-        problems = "; ".join(f"{p.location}: {p.code} {p.message}" for p in result.record.problems)
-        writer.writerow([result.record.source, result.record.record, "", "error", "", "", "", "", problems])
+        problems = "; ".join(f"{p.location}: {p.code} {p.message}" for p in record.problems)
+        writer.writerow([record.source, record.record, "", "error", "", "", "", "", problems])
     else:
-        raw = d["findings"]
-        findings = [f for f in raw if isinstance(f, dict)] if isinstance(raw, list) else []
-        by = {k: sorted({str(f["rule_id"]) for f in findings if f["outcome"] == k}) for k in ("deny", "review")}
-        licenses = sorted({str(f["license"]) for f in findings if f.get("license")})
+        by = {k: sorted({f.rule_id for f in d.findings if f.outcome == k}) for k in ("deny", "review")}
+        licenses = sorted({f.license for f in d.findings if f.license})
         writer.writerow(
             [
-                result.record.source,
-                result.record.record,
-                d["transaction_id"],
-                d["decision"],
-                d["as_of"],
+                record.source,
+                record.record,
+                d.transaction_id,
+                d.decision,
+                d.as_of.isoformat(),
                 ";".join(by["deny"]),
                 ";".join(by["review"]),
                 ";".join(licenses),
@@ -67,8 +84,8 @@ class Tally:
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
 
-    def add(self, result: Result) -> None:
-        self.counts[result.outcome] += 1
+    def add(self, outcome: str) -> None:
+        self.counts[outcome] += 1
 
     @property
     def total(self) -> int:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from compliance import Engine
 from compliance.errors import Location
-from compliance.evaluate.enrich import EMPTY
+from compliance.evaluate.facts import LineFacts
 from compliance.evaluate.match.durable import DurableMatcher
 from compliance.evaluate.match.predicates import And, Cmp, CompiledRule, Has, In, Node, Not, Or
 from compliance.evaluate.match.reference import ReferenceMatcher
@@ -53,21 +53,18 @@ trees: st.SearchStrategy[Node] = st.recursive(
 
 
 @st.composite
-def facts(draw: st.DrawFn) -> dict[str, object]:
-    fact: dict[str, object] = {
-        "kind": "line",
-        "destination": draw(st.sampled_from(DESTS)),
-        "product": draw(st.sampled_from(PRODUCTS)),
-        "dest_groups": tuple(draw(st.lists(st.sampled_from(GROUPS), max_size=3, unique=True))) or (EMPTY,),
-        "date": draw(st.sampled_from([20221231, 20230101, 20250409, 20260101])),
-    }
-    known = []
-    for spec in SPECS:
-        if draw(st.booleans()):
-            fact[f"spec_{spec}"] = draw(st.sampled_from(NUMBERS))
-            known.append(spec)
-    fact["specs_known"] = tuple(known) or (EMPTY,)
-    return fact
+def facts(draw: st.DrawFn) -> LineFacts:
+    specs = {spec: draw(st.sampled_from(NUMBERS)) for spec in SPECS if draw(st.booleans())}
+    return LineFacts(
+        date=draw(
+            st.sampled_from([dt.date(2022, 12, 31), dt.date(2023, 1, 1), dt.date(2025, 4, 9), dt.date(2026, 1, 1)])
+        ),
+        destination=draw(st.sampled_from(DESTS)),
+        product=draw(st.sampled_from(PRODUCTS)),
+        dest_groups=frozenset(draw(st.lists(st.sampled_from(GROUPS), max_size=3, unique=True))),
+        specs=specs,
+        scope=frozenset({"p"}),
+    )
 
 
 def _compiled(nodes: list[Node]) -> list[CompiledRule]:
@@ -88,9 +85,7 @@ def _compiled(nodes: list[Node]) -> list[CompiledRule]:
 
 @settings(max_examples=150)
 @given(nodes=st.lists(trees, min_size=1, max_size=5), sample=st.lists(facts(), min_size=1, max_size=6))
-def test_durable_and_reference_agree_on_generated_rules_and_facts(
-    nodes: list[Node], sample: list[dict[str, object]]
-) -> None:
+def test_durable_and_reference_agree_on_generated_rules_and_facts(nodes: list[Node], sample: list[LineFacts]) -> None:
     rules = _compiled(nodes)
     durable = DurableMatcher(rules, "prop")
     try:

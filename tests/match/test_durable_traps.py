@@ -16,9 +16,10 @@ from durable import engine as durable_engine
 from compliance import Engine
 from compliance.codes import COUNTRY_CODES
 from compliance.errors import Location, PackError
-from compliance.evaluate.enrich import EMPTY
+from compliance.evaluate.facts import LineFacts
 from compliance.evaluate.match import MatchError
-from compliance.evaluate.match.durable import DurableMatcher, RulesetTooLarge, to_durable
+from compliance.evaluate.match.base import RulesetTooLarge
+from compliance.evaluate.match.durable import EMPTY, DurableMatcher, encode, to_durable
 from compliance.evaluate.match.predicates import Cmp, CompiledRule, In, Node, Not
 from compliance.models.pack import ReviewRule
 from compliance.packs.packset import PackRule
@@ -103,8 +104,9 @@ def _rule(rule_id: str, node: Node, index: int = 0) -> CompiledRule:
     return CompiledRule(index, PackRule(rule, "p", Location("x")), node)
 
 
-def _fact(**fields: object) -> dict[str, object]:
-    return {"kind": "line", **fields}
+def _fact(**fields: object) -> LineFacts:
+    values: dict[str, object] = {"date": dt.date(2025, 1, 1), "destination": "DE", "scope": frozenset({"p"}), **fields}
+    return LineFacts(**values)  # type: ignore[arg-type]
 
 
 def test_matcher_reports_every_rule_on_one_fact_and_leaves_no_state() -> None:
@@ -179,23 +181,29 @@ def test_negated_spec_test_holds_when_the_spec_is_unknown() -> None:
         "$or": [{"$lt": {"spec_tpp": 4800.0}}, {"$iall": {"specs_known": {"$neq": {"$i": "tpp"}}}}]
     }
     m = DurableMatcher([_rule("p.t.n", node)], "neg")
-    assert m.match([_fact(specs_known=(EMPTY,)), _fact(spec_tpp=5000.0, specs_known=("tpp",))]) == [(0,), ()]
+    assert m.match([_fact(), _fact(specs={"tpp": 5000.0})]) == [(0,), ()]
 
 
-def test_pack_error_for_oversized_ruleset_points_at_the_rule(tmp_path: Path) -> None:
+def test_encode_gives_every_field_and_no_empty_list() -> None:
+    message = encode(_fact(codes=frozenset({("us-ear", "3A090")})), "f1")
+    assert message["specs_known"] == [EMPTY] and message["dest_groups"] == [EMPTY]
+    assert message["codes"] == ["us-ear|3A090"] and message["date"] == 20250101 and message["kind"] == "line"
+
+
+def test_pack_error_for_oversized_rule_points_at_the_rule(tmp_path: Path) -> None:
+    # Many rules are split over several rulesets; only one rule too big for any ruleset is refused.
     shutil.copytree(RULES, tmp_path / "rules")
     countries = sorted(COUNTRY_CODES)
     rules = [
         {
-            "id": f"us-ear.big.r{i}",
+            "id": "us-ear.big.r0",
             "title": "t",
             "effect": "review",
-            "when": {"destinations": countries},
+            "when": {"destinations": countries, "origins": countries},
             "effective_from": "2025-01-01",
             "message": "m",
             "citations": [{"cite": "15 CFR 744.11"}],
         }
-        for i in range(2)
     ]
     (tmp_path / "rules" / "us-ear" / "big.yaml").write_text(
         yaml.safe_dump({"kind": "rules", "pack": "us-ear", "rules": rules})

@@ -9,18 +9,25 @@ tests/match/test_durable_traps.py:
    a unique id (evaluation serial + line) and is retracted after matching, so state never grows.
 3. An unmatched fact raises ``MessageNotHandledException`` (and can take matched ones with it in
    ``assert_facts``): a catch-all rule matches every line fact, and facts are asserted one at a time.
-4. Large OR chains hang the loader: lists are resolved in the enrich step, and ``MAX_TERMS`` refuses
-   a ruleset that would still be too large with a pack error instead of hanging.
+   Should the exception come anyway, it is a :class:`MatchError` naming the rules: never "no rule applies".
+4. Large OR chains hang the loader (more than ~512 comparisons in one ruleset never finish loading):
+   lists are resolved in the enrich step, and a pack's rules are *split* across as many rulesets as
+   :data:`MAX_TERMS` needs, so the number of rules is a size question, not a limit. Only a single rule
+   above the limit is refused (a pack error, instead of a hang).
 5. Exceptions in actions are swallowed into the state (``Promise.run``): actions only append an
    index to a list, and the state is checked after every assert; any error becomes ``MatchError``.
 6. The global ``durable.lang`` host registers rulesets by name and starts timer threads that may run
    actions later: we build ``durable.engine.Ruleset`` objects directly, owned by this matcher, with a
    unique name, and never touch the global host.
 7. ``$ex``/``$nex`` (field exists) make ``do_actions`` loop forever, and ``$iall`` is false on an
-   empty list: facts carry every field, list fields are never empty (see ``enrich.EMPTY``), and
-   absent numeric specs are tested through the ``specs_known`` list.
+   empty list: :func:`encode` gives every message every field, list fields are never empty (``EMPTY``),
+   and absent numeric specs are tested through the ``specs_known`` list.
 8. ``create_ruleset`` occasionally fails with error 102 on a valid definition and succeeds when
    asked again: creation is retried (``_create``).
+
+The typed :class:`~compliance.evaluate.facts.LineFacts` are this backend's input; :func:`encode` turns
+them into the flat JSON message durable-rules reads (sentinels, ``YYYYMMDD`` integer dates, pairs joined
+into strings), and nothing outside this module sees that encoding.
 """
 
 from __future__ import annotations
@@ -32,25 +39,31 @@ from collections.abc import Callable, Sequence
 import durable_rules_engine
 from durable import engine as durable_engine
 
-from compliance.evaluate.match import MatchError
-from compliance.evaluate.match.predicates import And, Cmp, CompiledRule, Has, In, Node, Not, Or
+from compliance.evaluate.facts import Atom, LineFacts
+from compliance.evaluate.match.base import MAX_TERMS, MatchError, RulesetTooLarge
+from compliance.evaluate.match.predicates import (
+    LIST_FIELDS,
+    SCALAR_FIELDS,
+    And,
+    Cmp,
+    CompiledRule,
+    Has,
+    In,
+    Node,
+    Not,
+    Or,
+    date_number,
+)
 
-__all__ = ["MAX_TERMS", "DurableMatcher", "RulesetTooLarge", "count_terms", "to_durable"]
+__all__ = ["EMPTY", "DurableMatcher", "count_terms", "encode", "to_durable"]
 
-# The C engine keeps at most 512 entries in one hash bucket; rulesets with more equality
-# alternatives than this never finish loading. Stay well below it.
-MAX_TERMS = 400
+# durable-rules' `$iall` is false on an empty list, so every list field carries this sentinel;
+# pack validation forbids it as a value, so it never matches a rule.
+EMPTY = "~"
 
 _OPS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 _NEG_OPS = {"gt": "$lte", "gte": "$lt", "lt": "$gte", "lte": "$gt"}
 _names = itertools.count(1)
-
-
-class RulesetTooLarge(ValueError):
-    def __init__(self, terms: int, biggest: list[tuple[str, int]]) -> None:
-        self.terms = terms
-        self.biggest = biggest
-        super().__init__(f"ruleset has {terms} comparison terms; durable-rules hangs above ~512 (limit {MAX_TERMS})")
 
 
 class _NoHost:
@@ -58,6 +71,25 @@ class _NoHost:
 
     def get_action(self, action_name: str) -> Callable[[object], None]:
         raise LookupError(f"no named action {action_name!r}")
+
+
+def _atom(value: Atom) -> str:
+    # Pairs are (pack, code) or (list, role): slugs and codes, which never contain `|`.
+    return value if isinstance(value, str) else "|".join(value)
+
+
+def encode(facts: LineFacts, fact_id: str) -> dict[str, object]:
+    """The message durable-rules sees for one line: every field present, no list empty."""
+    message: dict[str, object] = {"id": fact_id, "kind": "line", "date": date_number(facts.date)}
+    for name in SCALAR_FIELDS:
+        message[name] = getattr(facts, name)
+    for name in LIST_FIELDS:
+        values: frozenset[Atom] = getattr(facts, name)
+        message[name] = sorted(_atom(v) for v in values) if values else [EMPTY]
+    message["specs_known"] = sorted(facts.specs) or [EMPTY]
+    for name, value in facts.specs.items():
+        message["spec_" + name] = value
+    return message
 
 
 def count_terms(node: Node) -> int:
@@ -85,9 +117,10 @@ def to_durable(node: Node, negate: bool = False) -> dict[str, object]:
                 return _join("$and", [{"$neq": {field: v}} for v in values])
             return _join("$or", [{field: v} for v in values])
         case Has(field, values):
+            atoms = [_atom(v) for v in values]
             if negate:
-                return {"$iall": {field: _join("$and", [{"$neq": {"$i": v}} for v in values])}}
-            return {"$iany": {field: _join("$or", [{"$i": v} for v in values])}}
+                return {"$iall": {field: _join("$and", [{"$neq": {"$i": v}} for v in atoms])}}
+            return {"$iany": {field: _join("$or", [{"$i": v} for v in atoms])}}
         case Cmp(field, op, bound):
             if not negate:
                 return {_OPS[op]: {field: bound}}
@@ -106,28 +139,65 @@ def to_durable(node: Node, negate: bool = False) -> dict[str, object]:
     raise TypeError(f"unknown predicate {node!r}")
 
 
+def _partition(rules: Sequence[CompiledRule]) -> list[list[CompiledRule]]:
+    """Rules in pack order, cut into consecutive chunks of at most MAX_TERMS terms (one pack per chunk)."""
+    chunks: list[list[CompiledRule]] = []
+    current: list[CompiledRule] = []
+    size = 0
+    for rule in sorted(rules, key=lambda r: r.packrule.pack):  # stable: pack order, then rule order
+        terms = count_terms(rule.node)
+        if terms > MAX_TERMS:
+            raise RulesetTooLarge(terms, [(rule.id, terms)])
+        if current and (size + terms > MAX_TERMS or current[0].packrule.pack != rule.packrule.pack):
+            chunks.append(current)
+            current, size = [], 0
+        current.append(rule)
+        size += terms
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+class _Ruleset:
+    """One durable-rules ruleset holding some of the rules; all its rules belong to ``pack``."""
+
+    __slots__ = ("handle", "pack", "rule_ids")
+
+    def __init__(self, handle: durable_engine.Ruleset, pack: str, rule_ids: tuple[str, ...]) -> None:
+        self.handle: durable_engine.Ruleset | None = handle
+        self.pack = pack
+        self.rule_ids = rule_ids
+
+
 class DurableMatcher:
     name = "durable"
 
     def __init__(self, rules: Sequence[CompiledRule], name: str) -> None:
-        self._rules = tuple(rules)
-        terms = [(r.id, count_terms(r.node)) for r in self._rules]
-        total = sum(t for _, t in terms)
-        if total > MAX_TERMS:
-            raise RulesetTooLarge(total, sorted(terms, key=lambda t: -t[1])[:5])
         self._lock = threading.Lock()
         self._fired: list[int] = []
         self._serial = 0
-        definition: dict[str, object] = {}
-        for rule in self._rules:
-            definition[f"r{rule.index}"] = {
-                "all": [{"m": {"$and": [{"kind": "line"}, to_durable(rule.node)]}}],
-                "run": self._action(rule.index),
-            }
-        # Catch-all: every line fact is handled, so an unmatched fact is not an exception (trap 3).
-        definition["catch_all"] = {"all": [{"m": {"kind": "line"}}], "run": _ignore}
-        self._ruleset_name = f"compliance_{name}_{next(_names)}"
-        self._ruleset: durable_engine.Ruleset | None = _create(self._ruleset_name, definition)
+        self._closed = False
+        base = f"compliance_{name}_{next(_names)}"
+        self._rulesets: list[_Ruleset] = []
+        try:
+            for n, chunk in enumerate(_partition(rules)):
+                definition: dict[str, object] = {}
+                for rule in chunk:
+                    definition[f"r{rule.index}"] = {
+                        "all": [{"m": {"$and": [{"kind": "line"}, to_durable(rule.node)]}}],
+                        "run": self._action(rule.index),
+                    }
+                # Catch-all: every line fact is handled, so an unmatched fact is not an exception (trap 3).
+                definition["catch_all"] = {"all": [{"m": {"kind": "line"}}], "run": _ignore}
+                handle = _create(f"{base}_{n}", definition)
+                self._rulesets.append(_Ruleset(handle, chunk[0].packrule.pack, tuple(r.id for r in chunk)))
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def ruleset_count(self) -> int:
+        return len(self._rulesets)
 
     def _action(self, index: int) -> Callable[[object], None]:
         def fire(c: object) -> None:
@@ -138,23 +208,24 @@ class DurableMatcher:
     def _record(self, index: int) -> None:
         self._fired.append(index)
 
-    def match(self, facts: Sequence[dict[str, object]]) -> list[tuple[int, ...]]:
+    def match(self, facts: Sequence[LineFacts]) -> list[tuple[int, ...]]:
         out: list[tuple[int, ...]] = []
-        with self._lock:  # the C ruleset handle is not thread-safe
-            if self._ruleset is None:
+        with self._lock:  # the C ruleset handles are not thread-safe
+            if self._closed:
                 raise MatchError("the engine was closed")
-            for fact in facts:
+            for line_facts in facts:
                 self._serial += 1
-                message = dict(fact)
-                message["id"] = f"f{self._serial}"
+                message = encode(line_facts, f"f{self._serial}")
                 self._fired = []
-                self._run(self._ruleset.assert_fact, message)
-                fired = tuple(sorted(set(self._fired)))
-                self._run(self._ruleset.retract_fact, message)
-                out.append(fired)
+                for ruleset in self._rulesets:
+                    # Every rule of a pack requires the line to be in that pack's scope: skip the others.
+                    if ruleset.pack in line_facts.scope:
+                        self._run(ruleset, "assert", message)
+                        self._run(ruleset, "retract", message)
+                out.append(tuple(sorted(set(self._fired))))
         return out
 
-    def _run(self, step: Callable[[dict[str, object]], object], message: dict[str, object]) -> None:
+    def _run(self, ruleset: _Ruleset, step: str, message: dict[str, object]) -> None:
         errors: list[object] = []
 
         def complete(error: object, state: object) -> None:
@@ -163,29 +234,38 @@ class DurableMatcher:
             elif isinstance(state, dict) and state.get("exception"):
                 errors.append(state["exception"])
 
-        assert self._ruleset is not None
+        handle = ruleset.handle
+        assert handle is not None
         try:
-            handle = step(message)
-            self._ruleset.do_actions(handle, complete)
+            result = handle.assert_fact(message) if step == "assert" else handle.retract_fact(message)
+            handle.do_actions(result, complete)
         except durable_engine.MessageNotHandledException:
-            return  # nothing matched, not even the catch-all: no rule applies
+            # The catch-all handles every line; "not handled" means the ruleset is not what we built.
+            raise MatchError(
+                "durable-rules did not handle a line fact (the catch-all rule should have)", ruleset.rule_ids
+            ) from None
         except Exception as exc:  # the C engine raises plain errors; fail closed
-            raise MatchError(f"durable-rules failed: {exc}") from exc
+            raise MatchError(f"durable-rules failed: {exc}", ruleset.rule_ids) from exc
         if errors:
-            raise MatchError(f"a rule action failed in durable-rules: {errors[0]}")
+            raise MatchError(f"a rule action failed in durable-rules: {errors[0]}", ruleset.rule_ids)
 
     def state_size(self) -> int:
-        """Facts currently held by the ruleset (0 between evaluations); used by tests."""
+        """Facts currently held by the rulesets (0 between evaluations); used by tests."""
+        total = 0
         with self._lock:
-            facts = self._ruleset.get_facts("0") if self._ruleset is not None else []
-        return len(facts) if isinstance(facts, list) else 0
+            for ruleset in self._rulesets:
+                facts = ruleset.handle.get_facts("0") if ruleset.handle is not None else []
+                total += len(facts) if isinstance(facts, list) else 0
+        return total
 
     def close(self) -> None:
-        """Free the C ruleset handle (the engine keeps at most 131,072 of them per process)."""
+        """Free the C ruleset handles (the engine keeps at most 131,072 of them per process)."""
         with self._lock:
-            if self._ruleset is not None:
-                durable_rules_engine.delete_ruleset(self._ruleset._handle)
-                self._ruleset = None
+            self._closed = True
+            for ruleset in self._rulesets:
+                if ruleset.handle is not None:
+                    durable_rules_engine.delete_ruleset(ruleset.handle._handle)
+                    ruleset.handle = None
 
 
 def _create(name: str, definition: dict[str, object]) -> durable_engine.Ruleset:

@@ -1,23 +1,49 @@
-"""Rule conditions as a small predicate tree over the flat line facts, shared by both matchers.
+"""Rule conditions as a small predicate tree over the typed line facts, shared by both matchers.
 
 ``compile_rule`` turns a rule's YAML condition (plus its pack scope and effective window) into a tree of
-small immutable nodes. The reference matcher evaluates the tree directly; the durable-rules matcher translates it into
-a ruleset. Both therefore see exactly the same logic, which the property tests check.
+small immutable nodes. The reference matcher evaluates the tree directly; the durable-rules matcher translates
+it into a ruleset. Both therefore see exactly the same logic, which the property tests check.
+
+Fields are the :class:`~compliance.evaluate.facts.LineFacts` attributes, plus ``spec_<name>`` for a
+technical parameter. Dates are compared as ``YYYYMMDD`` numbers (:func:`date_number`), which read well in
+messages and compare like the dates they stand for.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from compliance.evaluate.enrich import date_number
+from compliance.evaluate.facts import Atom, LineFacts
 from compliance.models.pack import Condition
 from compliance.packs.packset import PackRule
 
-__all__ = ["LIST_FIELDS", "SCALAR_FIELDS", "CompiledRule", "Node", "compile_rule", "evaluate"]
+__all__ = [
+    "LIST_FIELDS",
+    "SCALAR_FIELDS",
+    "And",
+    "Cmp",
+    "CompiledRule",
+    "Has",
+    "In",
+    "Node",
+    "Not",
+    "Or",
+    "compile_rule",
+    "condition_node",
+    "date_number",
+    "evaluate",
+    "field_value",
+    "rule_parties",
+]
 
 Op = Literal["gt", "gte", "lt", "lte"]
+
+
+def date_number(day: dt.date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +56,10 @@ class In:
 
 @dataclass(frozen=True, slots=True)
 class Has:
-    """A list field shares at least one of ``values``."""
+    """A set-valued field shares at least one of ``values``."""
 
     field: str
-    values: tuple[str, ...]
+    values: tuple[Atom, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,24 +89,37 @@ class Not:
 Node = In | Has | Cmp | And | Or | Not
 
 SCALAR_FIELDS = ("product", "datacenter", "destination", "subdivision", "origin", "exporter_country", "activity")
-LIST_FIELDS = ("tags", "codes", "specs_known", "dest_groups", "end_uses", "party_lists", "party_hq_groups", "scope")
+LIST_FIELDS = ("tags", "codes", "dest_groups", "end_uses", "party_lists", "party_hq_groups", "scope")
+
+
+def field_value(facts: LineFacts, name: str) -> object:
+    """The value a predicate on ``name`` tests: an attribute, ``spec_<name>`` (None when unknown) or the date."""
+    if name == "date":
+        return date_number(facts.date)
+    if name.startswith("spec_"):
+        return facts.specs.get(name[5:])
+    return getattr(facts, name)
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
+    """A rule ready to match: its predicate tree, and what the resolver needs of it, computed once."""
+
     index: int
     packrule: PackRule
     node: Node
+    party_lists: tuple[str, ...] = ()  # lists whose listing makes the rule fire: their parties are named
+    hq_groups: tuple[str, ...] = ()  # likewise for headquarters groups
 
     @property
     def id(self) -> str:
         return self.packrule.rule.id
 
 
-def _roles(values: Sequence[str], roles: Sequence[str] | None) -> tuple[str, ...]:
+def _roles(values: Sequence[str], roles: Sequence[str] | None) -> tuple[Atom, ...]:
     if not roles:
         return tuple(values)
-    return tuple(f"{v}@{r}" for v in values for r in roles)
+    return tuple((v, r) for v in values for r in roles)
 
 
 def condition_node(cond: Condition, pack: str) -> Node:
@@ -90,7 +129,7 @@ def condition_node(cond: Condition, pack: str) -> Node:
     if cond.product_tags:
         parts.append(Has("tags", tuple(cond.product_tags)))
     if cond.control_codes:
-        parts.append(Has("codes", tuple(f"{pack}:{c}" for c in cond.control_codes)))
+        parts.append(Has("codes", tuple((pack, c) for c in cond.control_codes)))
     for name, bound in sorted((cond.specs or {}).items()):
         ops: tuple[tuple[Op, float | None], ...] = (
             ("gt", bound.gt),
@@ -129,6 +168,22 @@ def condition_node(cond: Condition, pack: str) -> Node:
     return parts[0] if len(parts) == 1 else And(tuple(parts))
 
 
+def rule_parties(cond: Condition | None) -> tuple[set[str], set[str]]:
+    """Party lists and headquarters groups a condition requires, to say which party triggered a rule."""
+    lists: set[str] = set()
+    groups: set[str] = set()
+    if cond is None:
+        return lists, groups
+    lists.update(cond.party_lists or ())
+    groups.update(cond.party_headquarters_groups or ())
+    # Only conditions that must hold name the party; a party test inside `any` may not be why it fired.
+    for sub in cond.all or ():
+        sub_lists, sub_groups = rule_parties(sub)
+        lists |= sub_lists
+        groups |= sub_groups
+    return lists, groups
+
+
 def compile_rule(index: int, packrule: PackRule) -> CompiledRule:
     rule = packrule.rule
     parts: list[Node] = [
@@ -140,19 +195,20 @@ def compile_rule(index: int, packrule: PackRule) -> CompiledRule:
     parts.append(condition_node(rule.when, packrule.pack))
     if rule.unless is not None:
         parts.append(Not(condition_node(rule.unless, packrule.pack)))
-    return CompiledRule(index, packrule, And(tuple(parts)))
+    lists, groups = rule_parties(rule.when)
+    return CompiledRule(index, packrule, And(tuple(parts)), tuple(sorted(lists)), tuple(sorted(groups)))
 
 
-def evaluate(node: Node, fact: dict[str, object]) -> bool:
+def evaluate(node: Node, facts: LineFacts) -> bool:
     """The reference semantics of a predicate tree; the durable-rules translation must agree."""
     match node:
-        case In(field, values):
-            return fact.get(field) in values
-        case Has(field, values):
-            present = fact.get(field)
-            return isinstance(present, (tuple, list)) and any(v in values for v in present)
-        case Cmp(field, op, bound):
-            value = fact.get(field)
+        case In(name, values):
+            return field_value(facts, name) in values
+        case Has(name, values):
+            present = field_value(facts, name)
+            return isinstance(present, frozenset) and not present.isdisjoint(values)
+        case Cmp(name, op, bound):
+            value = field_value(facts, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 return False
             if op == "gte":
@@ -163,9 +219,9 @@ def evaluate(node: Node, fact: dict[str, object]) -> bool:
                 return value <= bound
             return value < bound
         case And(parts):
-            return all(evaluate(n, fact) for n in parts)
+            return all(evaluate(n, facts) for n in parts)
         case Or(parts):
-            return any(evaluate(n, fact) for n in parts)
+            return any(evaluate(n, facts) for n in parts)
         case Not(part):
-            return not evaluate(part, fact)
+            return not evaluate(part, facts)
     raise TypeError(f"unknown predicate {node!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from compliance.evaluate.facts import LineFacts
 from compliance.evaluate.match.predicates import CompiledRule, evaluate
 
 __all__ = ["ReferenceMatcher"]
@@ -15,8 +16,8 @@ class ReferenceMatcher:
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
         self._rules = tuple(rules)
 
-    def match(self, facts: Sequence[dict[str, object]]) -> list[tuple[int, ...]]:
-        return [tuple(r.index for r in self._rules if evaluate(r.node, fact)) for fact in facts]
+    def match(self, facts: Sequence[LineFacts]) -> list[tuple[int, ...]]:
+        return [tuple(r.index for r in self._rules if evaluate(r.node, f)) for f in facts]
 
     def close(self) -> None:
         return None

@@ -1,0 +1,75 @@
+"""Typed facts: what the matchers test about one order line, after every membership question is answered.
+
+The enrich step answers "is the destination in D:5 on this date?", "is a party on the Entity List?",
+"which product is `NVIDIA H20`?" with Python sets and dicts, and the answers land here as plain typed
+values. Each matcher reads them in its own way: the reference matcher directly, durable-rules through its
+own ``encode`` (sentinels, integer dates, joined strings are that backend's business, not this module's).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from compliance.models.pack import PartyEntry, Product
+from compliance.models.transaction import Item
+from compliance.screening.index import ScreenHit
+
+__all__ = ["Atom", "Datacenter", "Line", "LineFacts", "PartyFacts"]
+
+# A value in a set-valued fact: a plain id (`D:5`, `us-entity-list`) or a pair (`("us-ear", "3A090")` for a
+# control code of a pack, `("us-entity-list", "end_user")` for a listing in a role).
+Atom = str | tuple[str, str]
+Datacenter = Literal["yes", "no", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class LineFacts:
+    """Everything a rule condition can test about one line, with lists already resolved to sets."""
+
+    date: dt.date
+    destination: str
+    product: str = ""  # catalog product id; "" when the line names no catalog product
+    tags: frozenset[str] = frozenset()
+    codes: frozenset[tuple[str, str]] = frozenset()  # (pack, control code), parent paragraphs included
+    specs: Mapping[str, float] = field(default_factory=dict)  # the order's figures over the catalog's
+    datacenter: Datacenter = "unknown"
+    subdivision: str = ""
+    dest_groups: frozenset[str] = frozenset()
+    origin: str = ""
+    exporter_country: str = ""
+    activity: str = "export"
+    end_uses: frozenset[str] = frozenset()
+    party_lists: frozenset[Atom] = frozenset()  # list ids, and (list id, role) pairs
+    party_hq_groups: frozenset[Atom] = frozenset()  # group ids, and (group id, role) pairs
+    scope: frozenset[str] = frozenset()  # ids of the packs whose scope covers this line
+
+
+@dataclass(frozen=True, slots=True)
+class PartyFacts:
+    """Screening results for a transaction's parties, shared by all its lines."""
+
+    lists: frozenset[Atom]
+    hq_groups: frozenset[Atom]
+    by_list: Mapping[str, tuple[str, ...]]  # list id -> names of the parties that are on it (exact)
+    by_hq_group: Mapping[str, tuple[str, ...]]  # group id -> names of the parties headquartered there
+    possible: tuple[tuple[str, ScreenHit], ...]  # (party name, hit) needing review
+    entries: Mapping[str, tuple[PartyEntry, ...]]  # list id -> the entries matched exactly
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One order line as the resolver sees it: the item, what it resolved to, and its matcher facts."""
+
+    item: Item
+    product: Product | None
+    codes: tuple[tuple[str, str], ...]  # (pack, code) in the order they were found, for the decision
+    facts: LineFacts
+    unclassified: bool
+    code_conflict: tuple[str, str] | None  # (ECCN on the order, ECCN in the catalog)
+
+    @property
+    def number(self) -> int:
+        return self.item.line

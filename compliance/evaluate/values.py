@@ -1,0 +1,159 @@
+"""Decisions as plain values on the hot path; the pydantic contract only where it is returned or rendered.
+
+The engine builds :class:`DecisionValue`, :class:`LineValue` and :class:`FindingValue` (slots, no
+validation: their contents come from validated input and validated packs). :func:`to_model` turns one into
+the public :class:`~compliance.models.decision.Decision`; :func:`to_jsonable` into exactly the data
+``Decision.model_dump(mode="json")`` gives, without building the model, for the JSON writers. Both are
+checked field by field against the contract by ``tests/evaluate/test_values.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from compliance.models._base import construct
+from compliance.models.decision import SCHEMA_VERSION, Decision, Finding, LineDecision, Outcome, PackRef
+from compliance.models.pack import Citation
+
+__all__ = [
+    "CitationValue",
+    "DecisionValue",
+    "FindingValue",
+    "LineValue",
+    "citation_value",
+    "to_jsonable",
+    "to_model",
+]
+
+Effect = str
+
+
+@dataclass(frozen=True, slots=True)
+class CitationValue:
+    """A pack citation with its JSON form, built once per citation when the engine is built."""
+
+    model: Citation
+    json: dict[str, object]
+
+
+def citation_value(c: Citation) -> CitationValue:
+    return CitationValue(c, c.model_dump(mode="json"))
+
+
+@dataclass(frozen=True, slots=True)
+class FindingValue:
+    rule_id: str
+    pack: str
+    effect: Effect
+    outcome: Outcome
+    line: int | None
+    parties: tuple[str, ...]  # the parties whose listing or headquarters made the rule apply
+    title: str
+    message: str
+    citations: tuple[CitationValue, ...]
+    license: str | None = None
+    authority: str | None = None
+    review_policy: str | None = None
+    note: str | None = None
+
+    @property
+    def party(self) -> str | None:
+        """The contract's single string: names joined by "; " (the names themselves stay apart above)."""
+        return "; ".join(self.parties) if self.parties else None
+
+
+@dataclass(frozen=True, slots=True)
+class LineValue:
+    line: int
+    decision: Outcome
+    product: str | None
+    control_codes: tuple[tuple[str, str], ...]  # (pack, code); rendered as the contract's `pack:code`
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionValue:
+    transaction_id: str
+    decision: Outcome
+    as_of: dt.date
+    lines: tuple[LineValue, ...]
+    findings: tuple[FindingValue, ...]
+    rule_packs: tuple[PackRef, ...]
+    engine_version: str
+    schema_version: str = SCHEMA_VERSION
+
+
+def _codes(line: LineValue) -> list[str]:
+    return [f"{pack}:{code}" for pack, code in line.control_codes]
+
+
+def _finding_model(f: FindingValue) -> Finding:
+    return construct(
+        Finding,
+        rule_id=f.rule_id,
+        pack=f.pack,
+        effect=f.effect,
+        outcome=f.outcome,
+        line=f.line,
+        party=f.party,
+        title=f.title,
+        message=f.message,
+        citations=[c.model for c in f.citations],
+        license=f.license,
+        authority=f.authority,
+        review_policy=f.review_policy,
+        note=f.note,
+    )
+
+
+def to_model(d: DecisionValue) -> Decision:
+    """The public contract for a decision value (built without re-validating what is already valid)."""
+    return construct(
+        Decision,
+        schema_version=d.schema_version,
+        transaction_id=d.transaction_id,
+        decision=d.decision,
+        as_of=d.as_of,
+        lines=[
+            construct(LineDecision, line=ld.line, decision=ld.decision, product=ld.product, control_codes=_codes(ld))
+            for ld in d.lines
+        ],
+        findings=[_finding_model(f) for f in d.findings],
+        rule_packs=list(d.rule_packs),
+        engine_version=d.engine_version,
+    )
+
+
+def _finding_json(f: FindingValue) -> dict[str, object]:
+    return {
+        "rule_id": f.rule_id,
+        "pack": f.pack,
+        "effect": f.effect,
+        "outcome": f.outcome,
+        "line": f.line,
+        "party": f.party,
+        "title": f.title,
+        "message": f.message,
+        "citations": [c.json for c in f.citations],
+        "license": f.license,
+        "authority": f.authority,
+        "review_policy": f.review_policy,
+        "note": f.note,
+    }
+
+
+def to_jsonable(d: DecisionValue) -> dict[str, object]:
+    """Exactly ``to_model(d).model_dump(mode="json")``, built directly from the values."""
+    return {
+        "schema_version": d.schema_version,
+        "transaction_id": d.transaction_id,
+        "decision": d.decision,
+        "as_of": d.as_of.isoformat(),
+        "lines": [
+            {"line": ld.line, "decision": ld.decision, "product": ld.product, "control_codes": _codes(ld)}
+            for ld in d.lines
+        ],
+        "findings": [_finding_json(f) for f in d.findings],
+        "rule_packs": [{"id": p.id, "version": p.version, "sha256": p.sha256} for p in d.rule_packs],
+        "engine_version": d.engine_version,
+    }
