@@ -22,10 +22,10 @@ from compliance.authoring.junit import junit_cases, junit_problems
 from compliance.authoring.sarif import sarif_json
 from compliance.errors import ComplianceError, ExitCode
 from compliance.evaluate.match import BACKENDS
-from compliance.io.pipeline import Result, check_items, check_items_parallel
+from compliance.io.pipeline import check_items, check_items_parallel
 from compliance.io.readers import load_csv_map, read_items
 from compliance.io.render import packs_listing, render_packs
-from compliance.io.writers import CSV_SUMMARY_COLUMNS, Format, Progress, Tally
+from compliance.io.writers import CSV_SUMMARY_COLUMNS, Format, Progress, Tally, dumps
 from compliance.packs.load import load_packs
 
 EXIT_HELP = (
@@ -183,39 +183,37 @@ def check(
     else:
         results = check_items(engine, items, fmt=fmt, as_of=as_of, audit=audit)
     tally = Tally()
-    log = AuditLog(audit_log) if audit_log else None
     progress = Progress(sys.stderr) if sys.stderr.isatty() and not quiet else None
     collected: list[object] = []
+    out = sys.stdout
     if fmt == "csv":
-        click.echo(",".join(CSV_SUMMARY_COLUMNS))
+        out.write(",".join(CSV_SUMMARY_COLUMNS) + "\n")
+    log = AuditLog(audit_log) if audit_log else None
     try:
         for result in results:
             tally.add(result.outcome)
-            _emit(result, fmt, collected)
+            for problem in result.problems:
+                click.echo(problem.render(), err=True)
+            if fmt == "json":
+                collected.append(result.output)
+            elif result.output:
+                out.write(f"{result.output}\n")  # buffered: one flush per buffer, not per record
             if log is not None and result.receipt is not None:
                 log.append(result.receipt, dt.datetime.now(dt.UTC))
             if progress is not None:
                 progress.update(tally.total)
     finally:
+        out.flush()
         if log is not None:
             log.close()
         if progress is not None:
             progress.done()
     if fmt == "json":
         single = len(collected) == 1 and len(files) == 1 and tally.counts["error"] == 0
-        click.echo(json.dumps(collected[0] if single else collected, indent=2, ensure_ascii=False))
+        click.echo(dumps(collected[0] if single else collected, indent=True))
     if not quiet and tally.total > 1:
         click.echo(tally.summary(), err=True)
     sys.exit(_exit_for(tally, fail_on))
-
-
-def _emit(result: Result, fmt: str, collected: list[object]) -> None:
-    for problem in result.problems:
-        click.echo(problem.render(), err=True)
-    if fmt == "json":
-        collected.append(result.output)
-    elif result.output:
-        click.echo(str(result.output))
 
 
 def _exit_for(tally: Tally, fail_on: str) -> int:

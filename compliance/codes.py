@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-__all__ = ["COUNTRY_CODES", "is_country", "suggest_country"]
+__all__ = ["COUNTRY_CODES", "suggest_country"]
 
 # ISO 3166-1 alpha-2 officially assigned codes, plus XK (Kosovo, a user-assigned code that the
 # European Commission and many ERP systems use; the EAR lists Kosovo as a destination).
@@ -20,10 +20,6 @@ COUNTRY_CODES: frozenset[str] = frozenset(
     TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW XK
     """.split()
 )
-
-
-def is_country(code: str) -> bool:
-    return code in COUNTRY_CODES
 
 
 def suggest_country(code: str) -> str | None:

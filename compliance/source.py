@@ -292,11 +292,13 @@ def _parse_json(text: str, path: str, limits: Limits) -> Document:
     problems: list[Problem] = []
 
     def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
-        out: dict[str, object] = {}
-        for key, value in items:
-            if key in out:
-                problems.append(Problem(Location(path), "duplicate-key", f"key {key!r} appears twice in an object"))
-            out[key] = value
+        out = dict(items)
+        if len(out) != len(items):  # the fast path builds the dict in C; only a duplicate pays for the loop
+            seen: set[str] = set()
+            for key, _value in items:
+                if key in seen:
+                    problems.append(Problem(Location(path), "duplicate-key", f"key {key!r} appears twice in an object"))
+                seen.add(key)
         return out
 
     try:

@@ -35,8 +35,12 @@ from compliance.packs.load import load_packs
 from compliance.packs.packset import PackRule
 from compliance.source import Document, load_document
 
+# The schema version of `compliance test --format json`, beside the code that writes it.
+SCHEMA_VERSION = "1"
+
 __all__ = [
     "BACKENDS",
+    "SCHEMA_VERSION",
     "Case",
     "CaseResult",
     "Expect",
@@ -283,7 +287,7 @@ def render_text(run: SuiteRun) -> str:
 
 def to_dict(run: SuiteRun) -> dict[str, object]:
     return {
-        "schema_version": "1",
+        "schema_version": SCHEMA_VERSION,
         "results": [
             {
                 "case": r.case.id,

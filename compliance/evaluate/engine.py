@@ -19,7 +19,7 @@ from compliance.evaluate.enrich import Enricher
 from compliance.evaluate.facts import PartyFacts
 from compliance.evaluate.match import Matcher, MatchError, make_matcher
 from compliance.evaluate.match.base import RulesetTooLarge
-from compliance.evaluate.match.memo import MemoMatcher
+from compliance.evaluate.match.memo import MemoMatcher, segments
 from compliance.evaluate.match.predicates import CompiledRule, compile_rule
 from compliance.evaluate.resolve import SEVERITY, engine_finding, license_facts, line_value, resolve_line, worst
 from compliance.evaluate.values import CitationValue, DecisionValue, FindingValue, citation_value, to_model
@@ -47,23 +47,35 @@ class Engine:
         self._enricher = Enricher(packset)
         self._citations = _citations(packset)
         try:
-            self._matcher: Matcher = make_matcher(backend, self.rules, packset.sha256[:16])
+            self._matcher: Matcher = self._build_matcher(backend, memoize)
         except RulesetTooLarge as exc:
             problems = [
                 Problem(
                     packset.locations.get(rid, Location("rules")),
                     "ruleset-too-large",
-                    f"{exc}; rule {rid} has {n} terms",
+                    f"rule {rid}: {exc}",
                     help="move long value lists into a country group, party list or catalog tag",
                 )
-                for rid, n in exc.biggest
+                for rid, _n in exc.biggest
             ]
             raise PackError(problems) from None
-        if memoize:
-            self._matcher = MemoMatcher(self._matcher, self.rules)
         self.pack_refs: tuple[PackRef, ...] = tuple(
             PackRef(id=p.meta.id, version=p.meta.version, sha256=p.sha256) for p in packset.packs
         )
+
+    def _build_matcher(self, backend: str, memoize: bool) -> Matcher:
+        name = self.packset.sha256[:16]
+        if not memoize:
+            return make_matcher(backend, self.rules, name)
+        parts: list[tuple[list[CompiledRule], Matcher]] = []
+        try:
+            for n, rules in enumerate(segments(self.rules)):
+                parts.append((rules, make_matcher(backend, rules, f"{name}_{n}")))
+        except BaseException:
+            for _rules, matcher in parts:
+                matcher.close()
+            raise
+        return MemoMatcher(parts)
 
     @classmethod
     def from_directory(cls, *roots: str | Path, backend: str = "durable", memoize: bool = True) -> Engine:

@@ -56,6 +56,8 @@ class Enricher:
         self.parties = PartyIndex({lid: pl.entries for lid, pl in packset.party_lists.items()})
         self._groups_cache: dict[tuple[str, int], frozenset[str]] = {}
         self._item_cache: dict[tuple[object, ...], _ItemFacts] = {}
+        # Keyed by (exporter country, origin, product id, eccn given): bounded by countries x products.
+        self._scope_cache: dict[tuple[str, str, str, bool], frozenset[str]] = {}
         bounds: set[dt.date] = set()
         for group in packset.groups.values():
             for member in group.members:
@@ -135,6 +137,15 @@ class Enricher:
         return facts
 
     def _scope(self, exporter_country: str, origin: str, product: Product | None, eccn_given: bool) -> frozenset[str]:
+        key = (exporter_country, origin, product.id if product else "", eccn_given)
+        cached = self._scope_cache.get(key)
+        if cached is None:
+            cached = self._scope_cache[key] = self._compute_scope(exporter_country, origin, product, eccn_given)
+        return cached
+
+    def _compute_scope(
+        self, exporter_country: str, origin: str, product: Product | None, eccn_given: bool
+    ) -> frozenset[str]:
         scope = []
         for pack_id, sc in self._scopes:
             if (

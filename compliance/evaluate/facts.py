@@ -4,6 +4,9 @@ The enrich step answers "is the destination in D:5 on this date?", "is a party o
 "which product is `NVIDIA H20`?" with Python sets and dicts, and the answers land here as plain typed
 values. Each matcher reads them in its own way: the reference matcher directly, durable-rules through its
 own ``encode`` (sentinels, integer dates, joined strings are that backend's business, not this module's).
+
+These are slots dataclasses, not frozen ones: a frozen dataclass pays ``object.__setattr__`` per field on
+every construction, and several are built per line. Nothing mutates them after the enrich step.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ Atom = str | tuple[str, str]
 Datacenter = Literal["yes", "no", "unknown"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LineFacts:
     """Everything a rule condition can test about one line, with lists already resolved to sets."""
 
@@ -47,7 +50,7 @@ class LineFacts:
     scope: frozenset[str] = frozenset()  # ids of the packs whose scope covers this line
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PartyFacts:
     """Screening results for a transaction's parties, shared by all its lines."""
 
@@ -59,7 +62,7 @@ class PartyFacts:
     entries: Mapping[str, tuple[PartyEntry, ...]]  # list id -> the entries matched exactly
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Line:
     """One order line as the resolver sees it: the item, what it resolved to, and its matcher facts."""
 

@@ -51,7 +51,7 @@ def engine_finding(
     return FindingValue(rule_id, "engine", "engine", "review", line, parties, title, message, tuple(citations))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LicenseFacts:
     """A licence on file with its lists resolved once per transaction (catalog ids, normalised names)."""
 
@@ -107,6 +107,20 @@ def _covers(
     return True
 
 
+def _with_listings(
+    cites: tuple[CitationValue, ...], listings: list[tuple[CitationValue, ...]]
+) -> tuple[CitationValue, ...]:
+    """The rule's citations, then each listing's (the first thing an officer looks up), without repeats."""
+    out = list(cites)
+    seen = {c.model for c in cites}
+    for listing in listings:
+        for c in listing:
+            if c.model not in seen:
+                seen.add(c.model)
+                out.append(c)
+    return tuple(out)
+
+
 def _listed(entry: PartyEntry) -> str:
     note = ": " + " ".join(entry.note.split()).rstrip(".") if entry.note else ""
     return f"{entry.name} (listed from {entry.added}{note})"
@@ -132,10 +146,10 @@ def resolve_line(
         for gid in compiled.hq_groups:
             names.extend(parties.by_hq_group.get(gid, ()))
         named = tuple(dict.fromkeys(names))
-        cites = list(citations[id(rule)])
+        cites = citations[id(rule)]
         listed = [e for lid in compiled.party_lists for e in parties.entries.get(lid, ())]
-        for entry in listed:  # the listing itself is the first thing an officer looks up
-            cites.extend(c for c in citations[id(entry)] if c not in cites)
+        if listed:
+            cites = _with_listings(cites, [citations[id(e)] for e in listed])
         outcome: Outcome
         license_id = authority = review_policy = None
         message = rule.message
@@ -163,7 +177,7 @@ def resolve_line(
                 named,
                 rule.title,
                 message,
-                tuple(cites),
+                cites,
                 license_id,
                 authority,
                 review_policy,

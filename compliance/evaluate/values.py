@@ -4,7 +4,8 @@ The engine builds :class:`DecisionValue`, :class:`LineValue` and :class:`Finding
 validation: their contents come from validated input and validated packs). :func:`to_model` turns one into
 the public :class:`~compliance.models.decision.Decision`; :func:`to_jsonable` into exactly the data
 ``Decision.model_dump(mode="json")`` gives, without building the model, for the JSON writers. Both are
-checked field by field against the contract by ``tests/evaluate/test_values.py``.
+checked field by field against the contract by ``tests/evaluate/test_values.py``. Like the facts, these are
+plain slots classes (cheaper to build than frozen ones) that nothing changes once built.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ __all__ = [
 Effect = str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CitationValue:
     """A pack citation with its JSON form, built once per citation when the engine is built."""
 
@@ -41,7 +42,7 @@ def citation_value(c: Citation) -> CitationValue:
     return CitationValue(c, c.model_dump(mode="json"))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FindingValue:
     rule_id: str
     pack: str
@@ -63,7 +64,7 @@ class FindingValue:
         return "; ".join(self.parties) if self.parties else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LineValue:
     line: int
     decision: Outcome
@@ -71,7 +72,7 @@ class LineValue:
     control_codes: tuple[tuple[str, str], ...]  # (pack, code); rendered as the contract's `pack:code`
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DecisionValue:
     transaction_id: str
     decision: Outcome

@@ -9,11 +9,13 @@ import time
 from collections import Counter
 from typing import IO, Literal
 
+import orjson
+
 from compliance.evaluate.values import DecisionValue, to_jsonable, to_model
 from compliance.io.readers import Record
 from compliance.io.render import render_decision
 
-__all__ = ["CSV_SUMMARY_COLUMNS", "Format", "Progress", "Tally", "csv_row", "jsonl_line", "render"]
+__all__ = ["CSV_SUMMARY_COLUMNS", "Format", "Progress", "Tally", "csv_row", "dumps", "jsonl_line", "render"]
 
 Format = Literal["text", "json", "jsonl", "csv"]
 
@@ -45,12 +47,8 @@ def render(record: Record, decision: DecisionValue | None, fmt: Format) -> objec
 
 def jsonl_line(record: Record, decision: DecisionValue | None) -> str:
     if decision is None:
-        return _dumps(record.error_dict())
-    return _dumps({**to_jsonable(decision), "source": record.source, "record": record.record})
-
-
-def _dumps(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return dumps(record.error_dict())
+    return dumps({**to_jsonable(decision), "source": record.source, "record": record.record})
 
 
 def csv_row(record: Record, d: DecisionValue | None) -> str:
@@ -123,3 +121,17 @@ class Progress:
     def done(self) -> None:
         self.stream.write("\r\x1b[K")
         self.stream.flush()
+
+
+def dumps(data: object, *, indent: bool = False) -> str:
+    """JSON as ``json.dumps(..., ensure_ascii=False)`` writes it (compact, or indented by 2), byte for byte.
+
+    orjson writes the same bytes several times faster; what it refuses (a lone surrogate that a JSON input's
+    ``\\ud800`` escape can carry, an integer beyond 64 bits) falls back to the standard library.
+    """
+    try:
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2 if indent else 0).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        if indent:
+            return json.dumps(data, indent=2, ensure_ascii=False)
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

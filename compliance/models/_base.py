@@ -61,9 +61,10 @@ def construct(cls: type[_M], **values: object) -> _M:
 
     Four times faster than ``model_construct`` (which also fills defaults); every field must be given.
     """
-    if len(values) != len(cls.model_fields):
-        missing = set(cls.model_fields) - set(values)
-        raise TypeError(f"{cls.__name__}: construct() needs every field; missing {sorted(missing)}")
+    # `__pydantic_fields__` is the class's plain dict of fields (`model_fields` is a slower property).
+    expected = cls.__pydantic_fields__
+    if len(values) != len(expected):
+        raise TypeError(f"{cls.__name__}: construct() needs every field; missing {sorted(set(expected) - set(values))}")
     model = cls.__new__(cls)
     object.__setattr__(model, "__dict__", values)
     object.__setattr__(model, "__pydantic_fields_set__", set(values))

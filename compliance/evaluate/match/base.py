@@ -38,9 +38,11 @@ MAX_TERMS = 400
 
 
 class RulesetTooLarge(ValueError):
-    def __init__(self, terms: int, biggest: list[tuple[str, int]]) -> None:
-        self.terms = terms
+    """One rule is too big for any durable-rules ruleset (a pack error; many rules are merely split)."""
+
+    def __init__(
+        self, size: int, biggest: list[tuple[str, int]], *, what: str = "comparison terms", limit: int = MAX_TERMS
+    ) -> None:
+        self.terms = size
         self.biggest = biggest
-        super().__init__(
-            f"rule has {terms} comparison terms; one durable-rules ruleset hangs above ~512 (limit {MAX_TERMS})"
-        )
+        super().__init__(f"rule has {size} {what}; one durable-rules ruleset holds at most {limit}")

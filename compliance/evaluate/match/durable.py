@@ -24,6 +24,10 @@ tests/match/test_durable_traps.py:
    and absent numeric specs are tested through the ``specs_known`` list.
 8. ``create_ruleset`` occasionally fails with error 102 on a valid definition and succeeds when
    asked again: creation is retried (``_create``).
+9. Matching walks the network depth first with a fixed stack of 64 pending nodes (``MAX_STACK_SIZE`` in
+   ``events.c``): a fact that matches more than 64 alternative paths at once fails with error 303. Each
+   ruleset holds rules whose alternative paths (an ``$or`` opens one per branch) add up to at most
+   :data:`MAX_PATHS`, and conditions put the window last (a date matches most windows at once).
 
 The typed :class:`~compliance.evaluate.facts.LineFacts` are this backend's input; :func:`encode` turns
 them into the flat JSON message durable-rules reads (sentinels, ``YYYYMMDD`` integer dates, pairs joined
@@ -55,7 +59,7 @@ from compliance.evaluate.match.predicates import (
     date_number,
 )
 
-__all__ = ["EMPTY", "DurableMatcher", "count_terms", "encode", "to_durable"]
+__all__ = ["EMPTY", "MAX_PATHS", "DurableMatcher", "count_paths", "count_terms", "encode", "to_durable"]
 
 # durable-rules' `$iall` is false on an empty list, so every list field carries this sentinel;
 # pack validation forbids it as a value, so it never matches a rule.
@@ -139,20 +143,43 @@ def to_durable(node: Node, negate: bool = False) -> dict[str, object]:
     raise TypeError(f"unknown predicate {node!r}")
 
 
-def _partition(rules: Sequence[CompiledRule]) -> list[list[CompiledRule]]:
-    """Rules in pack order, cut into consecutive chunks of at most MAX_TERMS terms (one pack per chunk)."""
-    chunks: list[list[CompiledRule]] = []
-    current: list[CompiledRule] = []
-    size = 0
+# Alternative paths one ruleset may hold (trap 9: the matcher's stack holds 64; the catch-all takes one).
+MAX_PATHS = 48
+
+
+def count_paths(query: object) -> int:
+    """Alternative paths a durable-rules condition opens: one per branch of each ``$or``, multiplied by ``$and``."""
+    if isinstance(query, dict):
+        if "$or" in query:
+            return sum(count_paths(q) for q in query["$or"])
+        if "$and" in query:
+            total = 1
+            for q in query["$and"]:
+                total *= count_paths(q)
+            return total
+    return 1
+
+
+def _partition(rules: Sequence[CompiledRule]) -> list[list[tuple[CompiledRule, dict[str, object]]]]:
+    """Rules with their durable-rules conditions, in pack order, cut into chunks that stay within
+    MAX_TERMS comparisons (trap 4) and MAX_PATHS alternative paths (trap 9), one pack per chunk."""
+    chunks: list[list[tuple[CompiledRule, dict[str, object]]]] = []
+    current: list[tuple[CompiledRule, dict[str, object]]] = []
+    terms_used = paths_used = 0
     for rule in sorted(rules, key=lambda r: r.packrule.pack):  # stable: pack order, then rule order
-        terms = count_terms(rule.node)
+        query = to_durable(rule.node)
+        terms, paths = count_terms(rule.node), count_paths(query)
         if terms > MAX_TERMS:
             raise RulesetTooLarge(terms, [(rule.id, terms)])
-        if current and (size + terms > MAX_TERMS or current[0].packrule.pack != rule.packrule.pack):
+        if paths > MAX_PATHS:
+            raise RulesetTooLarge(paths, [(rule.id, paths)], what="alternative paths", limit=MAX_PATHS)
+        full = terms_used + terms > MAX_TERMS or paths_used + paths > MAX_PATHS
+        if current and (full or current[0][0].packrule.pack != rule.packrule.pack):
             chunks.append(current)
-            current, size = [], 0
-        current.append(rule)
-        size += terms
+            current, terms_used, paths_used = [], 0, 0
+        current.append((rule, query))
+        terms_used += terms
+        paths_used += paths
     if current:
         chunks.append(current)
     return chunks
@@ -182,15 +209,15 @@ class DurableMatcher:
         try:
             for n, chunk in enumerate(_partition(rules)):
                 definition: dict[str, object] = {}
-                for rule in chunk:
+                for rule, query in chunk:
                     definition[f"r{rule.index}"] = {
-                        "all": [{"m": {"$and": [{"kind": "line"}, to_durable(rule.node)]}}],
+                        "all": [{"m": {"$and": [{"kind": "line"}, query]}}],
                         "run": self._action(rule.index),
                     }
                 # Catch-all: every line fact is handled, so an unmatched fact is not an exception (trap 3).
                 definition["catch_all"] = {"all": [{"m": {"kind": "line"}}], "run": _ignore}
                 handle = _create(f"{base}_{n}", definition)
-                self._rulesets.append(_Ruleset(handle, chunk[0].packrule.pack, tuple(r.id for r in chunk)))
+                self._rulesets.append(_Ruleset(handle, chunk[0][0].packrule.pack, tuple(r.id for r, _q in chunk)))
         except BaseException:
             self.close()
             raise

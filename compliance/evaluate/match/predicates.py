@@ -186,15 +186,14 @@ def rule_parties(cond: Condition | None) -> tuple[set[str], set[str]]:
 
 def compile_rule(index: int, packrule: PackRule) -> CompiledRule:
     rule = packrule.rule
-    parts: list[Node] = [
-        Has("scope", (packrule.pack,)),
-        Cmp("date", "gte", float(date_number(rule.effective_from))),
-    ]
-    if rule.effective_to is not None:
-        parts.append(Cmp("date", "lte", float(date_number(rule.effective_to))))
-    parts.append(condition_node(rule.when, packrule.pack))
+    # Selective tests first, the window last: a date matches most rules' windows at once, and durable-rules
+    # walks its network depth first with a stack of 64 pending nodes (see match/durable.py, trap 9).
+    parts: list[Node] = [Has("scope", (packrule.pack,)), condition_node(rule.when, packrule.pack)]
     if rule.unless is not None:
         parts.append(Not(condition_node(rule.unless, packrule.pack)))
+    parts.append(Cmp("date", "gte", float(date_number(rule.effective_from))))
+    if rule.effective_to is not None:
+        parts.append(Cmp("date", "lte", float(date_number(rule.effective_to))))
     lists, groups = rule_parties(rule.when)
     return CompiledRule(index, packrule, And(tuple(parts)), tuple(sorted(lists)), tuple(sorted(groups)))
 

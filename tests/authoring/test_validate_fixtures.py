@@ -11,8 +11,9 @@ import pytest
 
 from compliance.authoring.lint import validate
 from compliance.errors import ExitCode
+from tests.conftest import ROOT, RULES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "packs"
+FIXTURES = ROOT / "tests" / "fixtures" / "packs"
 
 EXPECTED: dict[str, list[tuple[str, int, int, str, str]]] = {
     "binary": [
@@ -164,6 +165,6 @@ def test_unknown_key_suggests_the_field() -> None:
 
 
 def test_bundled_packs_validate_clean_with_strict() -> None:
-    report = validate([Path(__file__).resolve().parent.parent / "rules"])
+    report = validate([RULES])
     assert report.problems == ()
     assert report.exit_code(strict=True) == ExitCode.ALLOW

@@ -113,6 +113,7 @@ def test_csv_batch_groups_rows_into_transactions(tmp_path: Path) -> None:
     assert f"{n} record(s):" in err
 
 
+@pytest.mark.slow
 def test_100k_records_jsonl_and_csv_are_all_accounted_for(tmp_path: Path) -> None:
     jl, cs = tmp_path / "big.jsonl", tmp_path / "big.csv"
     bad_jl = _jsonl(jl, 100_000, 1000)

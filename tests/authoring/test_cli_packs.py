@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIX = Path("tests/fixtures")
 
 

@@ -91,6 +91,27 @@ def test_trap7_iall_is_false_on_an_empty_list() -> None:
     assert hits == [0]  # hence list fields always carry the EMPTY sentinel
 
 
+def test_trap9_more_than_64_matching_paths_overflow_the_stack() -> None:
+    # 70 rules that all match one fact through distinct nodes: the depth-first walk's stack (64) overflows.
+    conditions: list[dict[str, object]] = [{"$gte": {"date": 20200000 + i}} for i in range(70)]
+    rs = _raw_ruleset("trap9", conditions, [], catch_all=True)
+    with pytest.raises(Exception, match="303"):
+        rs.assert_fact({"id": 1, "kind": "line", "date": 20250101})
+    small = _raw_ruleset("trap9b", conditions[:40], hits := [], catch_all=True)
+    _run(small, small.assert_fact, {"id": 1, "kind": "line", "date": 20250101})
+    assert len(hits) == 40
+
+
+def test_many_matching_rules_are_split_so_every_one_fires() -> None:
+    rules = [_rule(f"p.t.r{i}", Cmp("date", "gte", float(20200000 + i)), i) for i in range(150)]
+    m = DurableMatcher(rules, "wide")
+    try:
+        assert m.ruleset_count >= 3
+        assert m.match([_fact()]) == [tuple(range(150))]
+    finally:
+        m.close()
+
+
 def _rule(rule_id: str, node: Node, index: int = 0) -> CompiledRule:
     rule = ReviewRule(
         effect="review",
@@ -220,3 +241,37 @@ def test_closed_engine_fails_closed() -> None:
     m.close()
     with pytest.raises(MatchError):
         m.match([_fact(destination="CN")])
+
+
+def test_not_handled_is_a_match_error_naming_the_rules_never_no_rule_applies() -> None:
+    m = DurableMatcher(
+        [_rule("p.t.a", In("destination", ("CN",))), _rule("p.t.b", In("destination", ("DE",)), 1)], "nh"
+    )
+    handle = m._rulesets[0].handle
+    assert handle is not None
+
+    def not_handled(message: object) -> object:
+        raise durable_engine.MessageNotHandledException(message)
+
+    handle.assert_fact = not_handled  # type: ignore[method-assign]
+    try:
+        with pytest.raises(MatchError) as err:
+            m.match([_fact(destination="CN")])
+        assert err.value.rule_ids == ("p.t.a", "p.t.b")
+    finally:
+        m.close()
+
+
+def test_a_match_error_names_the_rules_in_the_review_finding() -> None:
+    engine = Engine.from_directory(RULES)
+
+    def broken(facts: object) -> object:
+        raise MatchError("simulated", ("us-ear.x.one", "us-ear.x.two"))
+
+    engine._matcher.match = broken  # type: ignore[method-assign]
+    d = engine.evaluate(
+        {"id": "T", "date": "2025-05-01", "destination": "DE", "items": [{"line": 1, "eccn": "EAR99", "quantity": 1}]}
+    )
+    assert d.decision == "review"
+    assert "us-ear.x.one, us-ear.x.two" in d.findings[0].message
+    engine.close()

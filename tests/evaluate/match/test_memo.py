@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from compliance import Engine
 from compliance.io.render import decision_json
 from tests.conftest import RULES
-from tests.match.test_backends_agree import transactions
+from tests.evaluate.match.test_backends_agree import transactions
 
 _PLAIN = Engine.from_directory(RULES, memoize=False)
 _MEMO = Engine.from_directory(RULES, memoize=True)
