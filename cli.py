@@ -173,15 +173,15 @@ def check(
     """
     roots = rules or tuple(default_rules())
     mapping = load_csv_map(csv_map) if csv_map else None
-    engine = Engine(load_packs(roots), backend=backend)
+    packset = load_packs(roots)
     stdin = sys.stdin.buffer if "-" in files else None
     # With workers, records are parsed and validated there (in parallel); the parent only reads.
     items = read_items(files, fmt=input_format, csv_map=mapping, stdin=stdin, validate=False)  # type: ignore[arg-type]
     audit = audit_log is not None
     if jobs > 1:
-        results = check_items_parallel(roots, items, jobs=jobs, fmt=fmt, backend=backend, as_of=as_of, audit=audit)
+        results = check_items_parallel(packset, items, jobs=jobs, fmt=fmt, backend=backend, as_of=as_of, audit=audit)
     else:
-        results = check_items(engine, items, fmt=fmt, as_of=as_of, audit=audit)
+        results = check_items(Engine(packset, backend=backend), items, fmt=fmt, as_of=as_of, audit=audit)
     tally = Tally()
     progress = Progress(sys.stderr) if sys.stderr.isatty() and not quiet else None
     collected: list[object] = []

@@ -1,8 +1,12 @@
-"""Benchmark: throughput, latency, per-stage cost, cold start and streaming memory. Not a test.
+"""Benchmark: throughput, latency, cold start, CLI end to end, a 1,000-rule pack, streaming memory. Not a test.
 
-    python bench/run.py            # quick: a few seconds per figure
-    python bench/run.py --full     # the figures quoted in the README (1M-record stream: several minutes)
+    python bench/run.py                      # quick: about two minutes
+    python bench/run.py --full               # bigger corpora and the 1M-record stream (several minutes)
+    python bench/run.py --code DIR --save F  # the same figures for another checkout (e.g. the previous release)
 
+Every figure is printed beside its target and the previous release's figure (bench/baseline.json, measured
+with ``--code`` on a checkout of that release, same machine). Only the public API (``Engine``,
+``evaluate``, ``evaluate_many``) and the ``compliance`` command are used, so any release can be measured.
 The corpus is synthetic and seeded (tests/corpus.py): products incl. unknown ones, destinations incl.
 embargoed, listed and near-listed party names, dates 2023-2026, 1-5 lines per transaction.
 """
@@ -18,19 +22,27 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-from compliance import Engine, Transaction  # noqa: E402
-from compliance.io.pipeline import evaluate_records_parallel  # noqa: E402
-from compliance.io.readers import Record  # noqa: E402
-from compliance.io.render import decision_json  # noqa: E402
-from compliance.source import Document  # noqa: E402
 from tests.corpus import corpus  # noqa: E402
 
-RULES = str(ROOT / "rules")
+# (key, label, unit, target, higher is better)
+FIGURES: tuple[tuple[str, str, str, float | None, bool], ...] = (
+    ("warm_tps", "evaluate_many, warm, 1 core, full cited decisions", "tx/s", 25_000, True),
+    ("first_tps", "evaluate_many, first pass over distinct transactions", "tx/s", 10_000, True),
+    ("p50_ms", "evaluate latency, warm, p50", "ms", None, False),
+    ("p99_ms", "evaluate latency, warm, p99", "ms", 1.0, False),
+    ("cli_jobs1_tps", "CLI end to end (parse, evaluate, JSONL out), --jobs 1", "tx/s", 10_000, True),
+    ("cli_jobs2_tps", "CLI end to end, --jobs 2", "tx/s", None, True),
+    ("cli_jobs2_ratio", "  --jobs 2 / --jobs 1", "x", 1.7, True),
+    ("cold_start_s", "cold start, `compliance check` of one file", "s", 0.5, False),
+    ("big_pack_load_s", "1,000-rule generated pack, load on durable-rules", "s", 5.0, False),
+    ("big_pack_agree", "  ... decisions equal to the reference matcher", "%", 100.0, True),
+    ("stream_rss_mb", "streamed through `check --format jsonl`: peak RSS", "MB", 300.0, False),
+)
 
 
 def machine() -> str:
@@ -47,155 +59,221 @@ def machine() -> str:
     )
 
 
-def throughput(engine: Engine, txs: list[dict[str, object]], *, serialise: bool) -> tuple[float, float]:
-    lines = sum(len(t["items"]) for t in txs)  # type: ignore[arg-type]
-    start = time.perf_counter()
-    for d in engine.evaluate_many(txs):
-        if serialise:
-            decision_json(d, indent=None)
-    elapsed = time.perf_counter() - start
-    return len(txs) / elapsed, lines / elapsed
+def _best(fn: Callable[[], float], repeat: int) -> float:
+    """The fastest of `repeat` runs (the machine is shared: the minimum is the least disturbed)."""
+    return min(fn() for _ in range(repeat))
 
 
-def parallel(txs: list[dict[str, object]], jobs: int) -> float:
-    # As `check --jobs` does: the parent parses, workers validate, evaluate and serialise.
-    records = [Record("bench", i, None, (), Document("bench", t)) for i, t in enumerate(txs)]
-    start = time.perf_counter()
-    n = sum(1 for _ in evaluate_records_parallel([RULES], records, jobs=jobs))
-    return n / (time.perf_counter() - start)
+def library(code: Path, n: int, repeat: int) -> dict[str, float]:
+    sys.path.insert(0, str(code))
+    from compliance import Engine  # the checkout under test
+
+    rules = str(code / "rules")
+    txs = list(corpus(n))
+    out: dict[str, float] = {}
+
+    def first_pass() -> float:
+        with Engine.from_directory(rules) as engine:
+            fresh = list(corpus(n, seed=len(txs) + 1))
+            start = time.perf_counter()
+            for _ in engine.evaluate_many(fresh):
+                pass
+            return time.perf_counter() - start
+
+    out["first_tps"] = n / _best(first_pass, repeat)
+    with Engine.from_directory(rules) as engine:
+        for _ in engine.evaluate_many(txs):  # fill the caches, as a nightly batch of repeat patterns does
+            pass
+
+        def warm() -> float:
+            start = time.perf_counter()
+            for _ in engine.evaluate_many(txs):
+                pass
+            return time.perf_counter() - start
+
+        out["warm_tps"] = n / _best(warm, repeat)
+        samples = []
+        for tx in txs[:5000]:
+            start = time.perf_counter_ns()
+            engine.evaluate(tx)
+            samples.append((time.perf_counter_ns() - start) / 1e6)
+        samples.sort()
+        out["p50_ms"] = statistics.median(samples)
+        out["p99_ms"] = samples[int(len(samples) * 0.99) - 1]
+    out.update(big_pack(code, Engine))
+    return out
 
 
-def latency(engine: Engine, txs: list[dict[str, object]]) -> tuple[float, float]:
-    parsed = [Transaction.model_validate(t) for t in txs]
-    samples = []
-    for tx in parsed:
-        start = time.perf_counter_ns()
-        engine.evaluate(tx)
-        samples.append((time.perf_counter_ns() - start) / 1e6)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.99) - 1]
+def big_pack(code: Path, engine_cls: type) -> dict[str, float]:
+    """A pack of 1,000 classification rules (control code x destination groups x window), on both matchers."""
+    import random
 
-
-def stages(engine: Engine, txs: list[dict[str, object]]) -> dict[str, float]:
-    """Microseconds per transaction in each step, measured by running the steps one after another."""
-    from compliance.evaluate.resolve import line_decision, resolve_line
-
-    n = len(txs)
-    t0 = time.perf_counter()
-    parsed = [Transaction.model_validate(t) for t in txs]
-    t1 = time.perf_counter()
-    enriched = [engine._enricher.enrich(tx) for tx in parsed]
-    t2 = time.perf_counter()
-    fired = [engine._matcher.match([lf.fact for lf in lines]) for _, lines in enriched]
-    t3 = time.perf_counter()
-    for tx, (parties, lines), hits in zip(parsed, enriched, fired, strict=True):
-        for lf, idx in zip(lines, hits, strict=True):
-            fs = resolve_line(tx, tx.date, lf, [engine.rules[i] for i in idx], parties, engine.packset.catalog)
-            line_decision(lf, fs, [])
-    t4 = time.perf_counter()
-    decisions = [engine.evaluate(tx) for tx in parsed]
-    t5 = time.perf_counter()
-    for d in decisions:
-        decision_json(d, indent=None)
-    t6 = time.perf_counter()
-    return {
-        "parse+validate": (t1 - t0) / n * 1e6,
-        "enrich": (t2 - t1) / n * 1e6,
-        "match": (t3 - t2) / n * 1e6,
-        "resolve": (t4 - t3) / n * 1e6,
-        "evaluate (all steps)": (t5 - t4) / n * 1e6,
-        "serialise (JSON)": (t6 - t5) / n * 1e6,
-    }
-
-
-def cold_start(runs: int = 5) -> float:
-    exe = [
-        sys.executable,
-        str(ROOT / "cli.py"),
-        "check",
-        str(ROOT / "examples" / "h20-to-china.yaml"),
-        "--rules",
-        RULES,
-    ]
-    times = []
-    for _ in range(runs):
+    rng = random.Random(1000)
+    groups = ["A:5", "A:6", "D:1", "D:4", "D:5", "E:1", "E:2"]
+    rules = []
+    for i in range(1000):
+        rules.append(
+            {
+                "id": f"us-ear.cc.r{i:04d}",
+                "title": "Commerce Country Chart cell",
+                "effect": "license_required",
+                "authority": "US-BIS",
+                "when": {
+                    "control_codes": [f"{rng.randrange(10)}{'ABCDE'[rng.randrange(5)]}{rng.randrange(1000):03d}"],
+                    "destination_groups": rng.sample(groups, rng.randint(1, 3)),
+                },
+                "effective_from": f"{rng.randint(2023, 2025)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+                "message": "A licence is required for this control code to this destination.",
+                "citations": [{"cite": "15 CFR 738.4"}],
+            }
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        dest = Path(tmp) / "rules"
+        subprocess.run(["cp", "-r", str(code / "rules"), str(dest)], check=True)
+        # Written as JSON (which YAML reads): every code quoted, so `3E001` stays a code, not a number.
+        (dest / "us-ear" / "country-chart.yaml").write_text(
+            json.dumps({"kind": "rules", "pack": "us-ear", "rules": rules}, indent=1)
+        )
         start = time.perf_counter()
-        subprocess.run(exe, capture_output=True, check=False)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        try:
+            durable = engine_cls.from_directory(dest)
+        except Exception:  # the previous release refuses such a pack (ruleset-too-large)
+            return {"big_pack_load_s": float("nan"), "big_pack_agree": float("nan")}
+        load = time.perf_counter() - start
+        reference = engine_cls.from_directory(dest, backend="reference")
+        sample = []
+        for tx in corpus(500, seed=3):
+            for item in tx["items"]:  # type: ignore[attr-defined]
+                item["eccn"] = rules[rng.randrange(1000)]["when"]["control_codes"][0]
+            sample.append(tx)
+        same = sum(durable.evaluate(tx).model_dump() == reference.evaluate(tx).model_dump() for tx in sample)
+        durable.close()
+        reference.close()
+    return {"big_pack_load_s": load, "big_pack_agree": 100.0 * same / len(sample)}
 
 
-def stream_memory(n: int) -> tuple[float, float]:
-    """Peak RSS (MB) and seconds of `check --format jsonl` over n streamed transactions."""
+def _cli(code: Path) -> list[str]:
+    return [sys.executable, str(code / "cli.py")]
+
+
+def cli(code: Path, n: int, repeat: int) -> dict[str, float]:
+    out: dict[str, float] = {}
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "orders.jsonl"
+        with src.open("w") as f:
+            for tx in corpus(n, seed=11):
+                f.write(json.dumps(tx) + "\n")
+        base = [*_cli(code), "check", str(src), "--rules", str(code / "rules"), "--format", "jsonl", "--quiet"]
+        for jobs in (1, 2):
+
+            def run(jobs: int = jobs) -> float:
+                start = time.perf_counter()
+                subprocess.run([*base, "--jobs", str(jobs)], stdout=subprocess.DEVNULL, env=env, check=False)
+                return time.perf_counter() - start
+
+            out[f"cli_jobs{jobs}_tps"] = n / _best(run, repeat)
+    out["cli_jobs2_ratio"] = out["cli_jobs2_tps"] / out["cli_jobs1_tps"]
+    one = [*_cli(code), "check", str(code / "examples" / "h20-to-china.yaml"), "--rules", str(code / "rules")]
+
+    def cold() -> float:
+        start = time.perf_counter()
+        subprocess.run(one, capture_output=True, env=env, check=False)
+        return time.perf_counter() - start
+
+    out["cold_start_s"] = statistics.median(cold() for _ in range(5))
+    return out
+
+
+def stream_memory(code: Path, n: int) -> dict[str, float]:
+    """Peak RSS (MB) of `check --format jsonl` over n streamed transactions, measured in its own process."""
+    env = {**os.environ, "PYTHONPATH": str(code)}
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "stream.jsonl"
         with src.open("w") as out:
             for tx in corpus(n, seed=99):
                 out.write(json.dumps(tx) + "\n")
-        start = time.perf_counter()
-        exe = [
-            sys.executable,
-            str(ROOT / "cli.py"),
-            "check",
-            str(src),
-            "--rules",
-            RULES,
-            "--format",
-            "jsonl",
-            "--quiet",
-        ]
-        # Measured through a fresh wrapper process, so the peak is this run's alone (not earlier workers').
+        exe = [*_cli(code), "check", str(src), "--rules", str(code / "rules"), "--format", "jsonl", "--quiet"]
         wrapper = (
             "import resource, subprocess, sys;"
             "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL);"
             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
         )
-        done = subprocess.run([sys.executable, "-c", wrapper, *exe], capture_output=True, text=True, check=False)
-        elapsed = time.perf_counter() - start
-    return int(done.stdout.strip() or 0) / 1024, elapsed
+        done = subprocess.run(
+            [sys.executable, "-c", wrapper, *exe], capture_output=True, text=True, env=env, check=False
+        )
+    return {"stream_rss_mb": int(done.stdout.strip() or 0) / 1024}
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if value != value:  # NaN: not measurable on that release
+        return "refused"
+    if unit in ("tx/s",):
+        return f"{value:,.0f}"
+    if unit == "x":
+        return f"x{value:.2f}"
+    if unit == "%":
+        return f"{value:.0f}%"
+    return f"{value:.3f}" if unit == "ms" else f"{value:.2f}"
+
+
+def report(figures: dict[str, float], baseline: dict[str, object] | None, stream_n: int) -> str:
+    prev = baseline.get("figures", {}) if baseline else {}
+    assert isinstance(prev, dict)
+    rows = [("figure", "now", "previous", "target", "")]
+    for key, label, unit, target, higher in FIGURES:
+        if key not in figures:
+            continue
+        now = figures[key]
+        verdict = ""
+        if target is not None and now == now:
+            verdict = "met" if (now >= target if higher else now <= target) else "not met"
+        label = label.replace("streamed", f"{stream_n:,} transactions streamed") if key == "stream_rss_mb" else label
+        was = prev.get(key)
+        rows.append(
+            (
+                label,
+                f"{_fmt(now, unit)} {unit if unit not in ('x', '%') else ''}".strip(),
+                _fmt(float(was), unit) if isinstance(was, (int, float)) else "-",
+                f"{'>=' if higher else '<='} {_fmt(target, unit)}" if target is not None else "",
+                verdict,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="bigger corpora and the 1M-record stream")
+    parser.add_argument("--code", type=Path, default=ROOT, help="checkout to measure (default: this one)")
+    parser.add_argument("--save", type=Path, help="write the figures as JSON (e.g. bench/baseline.json)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is kept")
     args = parser.parse_args()
+    code = args.code.resolve()
     n = 50_000 if args.full else 10_000
-    stream_n = 1_000_000 if args.full else 50_000
-    txs = list(corpus(n))
-    lines = sum(len(t["items"]) for t in txs)  # type: ignore[arg-type]
+    cli_n = 100_000 if args.full else 20_000
+    stream_n = 1_000_000 if args.full else 100_000
     print(f"machine: {machine()}")
-    print(f"corpus: {n} transactions, {lines / n:.2f} lines each on average (seeded)")
-    with Engine.from_directory(RULES) as engine:
-        print(f"packs: {', '.join(f'{p.id} {p.version}' for p in engine.pack_refs)}; {len(engine.rules)} rules")
-        # The first pass fills the match cache; a nightly ERP batch repeats its patterns like the second pass.
-        tps, lps = throughput(engine, txs, serialise=False)
-        print(
-            f"evaluate_many, durable-rules + memo, 1 process, first pass (cache filling): {tps:,.0f} tx/s, {lps:,.0f} lines/s"
-        )
-        tps, lps = throughput(engine, txs, serialise=False)
-        print(
-            f"evaluate_many, durable-rules + memo, 1 process, second pass (cache warm):  {tps:,.0f} tx/s, {lps:,.0f} lines/s"
-        )
-        tps_j, _ = throughput(engine, txs, serialise=True)
-        print(f"  ... second pass including JSON serialisation of each decision:          {tps_j:,.0f} tx/s")
-        memo = engine._matcher
-        print(f"  match cache: {getattr(memo, 'hits', 0):,} hits, {getattr(memo, 'misses', 0):,} misses")
-        p50, p99 = latency(engine, txs[:5000])
-        print(f"evaluate latency (warm): p50 {p50:.3f} ms, p99 {p99:.3f} ms")
-        print("per-stage cost (us per transaction):")
-        for stage, us in stages(engine, txs[:5000]).items():
-            print(f"  {stage:<22} {us:8.1f}")
-    with Engine.from_directory(RULES, memoize=False) as plain:
-        tps_plain, _ = throughput(plain, txs[:5000], serialise=False)
-        print(f"evaluate_many, durable-rules, no memo:     {tps_plain:,.0f} tx/s")
-    with Engine.from_directory(RULES, backend="reference", memoize=False) as ref:
-        tps_ref, _ = throughput(ref, txs[:5000], serialise=False)
-        print(f"evaluate_many, reference matcher, no memo: {tps_ref:,.0f} tx/s")
-    for jobs in (1, 2):
-        print(f"worker processes (--jobs {jobs}), incl. validation and JSON: {parallel(txs, jobs):,.0f} tx/s")
-    print(f"cold start, `compliance check` one file: {cold_start():.2f} s (median of 5)")
-    rss, secs = stream_memory(stream_n)
-    print(f"streamed {stream_n:,} transactions through `check --format jsonl`: peak RSS {rss:.0f} MB, {secs:.0f} s")
+    print(f"code: {code}; corpus: {n:,} transactions (CLI: {cli_n:,}), seeded; best of {args.repeat} runs")
+    figures = library(code, n, args.repeat)
+    figures.update(cli(code, cli_n, args.repeat))
+    figures.update(stream_memory(code, stream_n))
+    baseline_path = ROOT / "bench" / "baseline.json"
+    baseline = json.loads(baseline_path.read_text()) if baseline_path.is_file() else None
+    if baseline:
+        print(f"previous: {baseline.get('release')} measured {baseline.get('measured')} on {baseline.get('machine')}")
+    print(report(figures, baseline, stream_n))
+    if args.save:
+        data = {
+            "release": os.environ.get("BENCH_RELEASE", "unnamed"),
+            "measured": time.strftime("%Y-%m-%d"),
+            "machine": machine(),
+            "figures": figures,
+        }
+        args.save.write_text(json.dumps(data, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -6,9 +6,10 @@ format, and prepare the audit receipt's content. Workers therefore share the exp
 reads lines, writes results and keeps the audit chain (a single writer).
 
 Memory stays bounded whatever the input size: records are read lazily and at most ``jobs * 4`` chunks are
-in flight. Each worker builds its own :class:`Engine` from the pack directories (an engine holds C ruleset
-handles and is not picklable); the decisions are identical because packs and inputs are. A worker exits
-when its parent dies, so a killed run leaves no orphans behind.
+in flight. Each worker builds its own :class:`Engine` from the parent's loaded pack set (an engine holds C
+ruleset handles and is not picklable; a forked worker inherits the pack set without reading the YAML again);
+the decisions are identical because packs and inputs are. A worker exits when its parent dies, so a killed
+run leaves no orphans behind.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -31,6 +32,7 @@ from compliance.errors import Problem
 from compliance.evaluate.engine import Engine
 from compliance.io.readers import RawLine, Record, parse_raw, validated
 from compliance.io.writers import Format, render
+from compliance.packs.packset import PackSet
 
 __all__ = ["CHUNK", "Result", "check_item", "check_items", "check_items_parallel"]
 
@@ -77,10 +79,10 @@ def check_items(
 _worker_engine: Engine | None = None
 
 
-def _init_worker(roots: Sequence[str], backend: str, parent: int) -> None:
+def _init_worker(packset: PackSet, backend: str, parent: int) -> None:
     global _worker_engine
     _exit_with_parent(parent)
-    _worker_engine = Engine.from_directory(*roots, backend=backend)
+    _worker_engine = Engine(packset, backend=backend)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -111,7 +113,7 @@ def _work(chunk: list[Record | RawLine], fmt: Format, as_of: dt.date | None, aud
 
 
 def check_items_parallel(
-    roots: Sequence[str],
+    packset: PackSet,
     items: Iterable[Record | RawLine],
     *,
     jobs: int,
@@ -127,7 +129,7 @@ def check_items_parallel(
         max_workers=jobs,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(tuple(roots), backend, os.getpid()),
+        initargs=(packset, backend, os.getpid()),
     ) as pool:
         pending: deque[Future[list[Result]]] = deque()
         while True:
