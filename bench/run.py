@@ -257,7 +257,8 @@ def main() -> None:
     cli_n = 100_000 if args.full else 20_000
     stream_n = 1_000_000 if args.full else 100_000
     print(f"machine: {machine()}")
-    print(f"code: {code}; corpus: {n:,} transactions (CLI: {cli_n:,}), seeded; best of {args.repeat} runs")
+    where = "this checkout" if code == ROOT else str(code)
+    print(f"code: {where}; corpus: {n:,} transactions (CLI: {cli_n:,}), seeded; best of {args.repeat} runs")
     figures = library(code, n, args.repeat)
     figures.update(cli(code, cli_n, args.repeat))
     figures.update(stream_memory(code, stream_n))
