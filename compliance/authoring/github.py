@@ -1,0 +1,37 @@
+"""Pack problems as GitHub Actions workflow commands, so a pull request shows each on its line.
+
+``::error file=F,line=L,col=C,title=CODE::message`` (``warning`` for warnings; with ``--strict`` a warning fails
+the run, so it is reported as an error). Values are escaped as the runner expects: ``%``, CR and LF everywhere,
+``:`` and ``,`` in properties as well (the runner's ``toCommandValue``/``escapeProperty``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import PurePath
+
+from compliance.errors import Problem
+
+__all__ = ["github_annotations"]
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotations(problems: Iterable[Problem], *, strict: bool = False) -> str:
+    """One workflow command per problem, in problem order; an empty string when there is none."""
+    lines = []
+    for p in sorted(problems):
+        kind = "error" if p.level == "error" or strict else "warning"
+        props = [f"file={_property(PurePath(p.location.file).as_posix())}"]
+        if p.location.line:
+            props += [f"line={p.location.line}", f"col={p.location.col or 1}"]
+        props.append(f"title={_property(p.code)}")
+        message = p.message + (f" (help: {p.help})" if p.help else "")
+        lines.append(f"::{kind} {','.join(props)}::{_data(message)}\n")
+    return "".join(lines)
