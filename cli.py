@@ -464,6 +464,89 @@ def schema_cmd(name: schema.SchemaName) -> None:
     click.echo(schema.schema_json(name), nl=False)
 
 
+@main.command(epilog=EXIT_HELP)
+@rules_option
+@backend_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="0: any free port.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False),
+    help="Require `Authorization: Bearer <token>` (the file's one line) on every endpoint but /healthz.",
+)
+@click.option("--audit-log", type=click.Path(dir_okay=False), help="Append a hash-chained receipt per decision.")
+@click.option(
+    "--max-body-bytes", type=click.IntRange(1), default=1 << 20, show_default=True, help="/v1/check body limit."
+)
+@click.option(
+    "--max-batch-bytes", type=click.IntRange(1), default=64 << 20, show_default=True, help="Batch body limit."
+)
+@click.option(
+    "--max-batch-records", type=click.IntRange(1), default=100_000, show_default=True, help="Records per batch."
+)
+@click.option("--timeout", type=click.FloatRange(0.001), default=10.0, show_default=True, help="Seconds per check.")
+@click.option(
+    "--batch-timeout", type=click.FloatRange(0.001), default=300.0, show_default=True, help="Seconds per batch."
+)
+@click.option("--no-access-log", is_flag=True, help="No JSON access-log line per request on stderr.")
+@click.option("--quiet", is_flag=True, callback=_set_quiet, help="No start and stop lines on stderr.")
+def serve(
+    rules: tuple[str, ...],
+    backend: str,
+    host: str,
+    port: int,
+    workers: int,
+    token_file: str | None,
+    audit_log: str | None,
+    max_body_bytes: int,
+    max_batch_bytes: int,
+    max_batch_records: int,
+    timeout: float,
+    batch_timeout: float,
+    no_access_log: bool,
+    quiet: bool,
+) -> None:
+    """Serve decisions over HTTP for ERP systems: POST /v1/check, POST /v1/check/batch, GET /v1/packs, ...
+
+    Needs the `server` extra (`pip install 'compliance-engine[server]'`). SIGHUP or POST /v1/reload reloads the
+    packs (a pack error keeps the old ones), SIGUSR1 rotates the audit log, SIGTERM stops and seals it.
+    See docs/service.md.
+    """
+    try:
+        from compliance.server import AppConfig, ServeOptions, read_token
+        from compliance.server import serve as run_server
+    except ImportError as exc:
+        click.echo(
+            f"error: `compliance serve` needs the server extra ({exc.name} is missing): "
+            "pip install 'compliance-engine[server]'",
+            err=True,
+        )
+        sys.exit(ExitCode.INPUT_ERROR)
+    roots = list(rules) or default_rules()
+    limits = AppConfig(
+        token=read_token(token_file) if token_file else None,
+        max_body_bytes=max_body_bytes,
+        max_batch_bytes=max_batch_bytes,
+        max_batch_records=max_batch_records,
+        timeout=timeout,
+        batch_timeout=batch_timeout,
+    )
+    options = ServeOptions(
+        roots=tuple(roots),
+        origin=_origin(roots),
+        host=host,
+        port=port,
+        backend=backend,
+        workers=workers,
+        app=limits,
+        audit_log=audit_log,
+        access_log=not no_access_log,
+        quiet=quiet,
+    )
+    sys.exit(run_server(options))
+
+
 @main.command("diff", epilog=EXIT_HELP)
 @click.argument("old_dir", type=click.Path())
 @click.argument("new_dir", type=click.Path())
