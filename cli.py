@@ -30,7 +30,7 @@ from compliance.io.pipeline import check_items, check_items_parallel
 from compliance.io.readers import load_csv_map, read_items
 from compliance.io.render import packs_listing, render_packs
 from compliance.io.writers import CSV_SUMMARY_COLUMNS, Format, Progress, Tally, dumps
-from compliance.packs.bundled import bundled_rules_dir, is_bundled
+from compliance.packs.bundled import bundled_rules_dir, is_bundled, same_files
 from compliance.packs.load import load_packs
 
 EXIT_HELP = (
@@ -49,7 +49,7 @@ def default_rules() -> list[str]:
     decisions silently, so packs other than the bundled ones are used only when named with --rules."""
     bundled = bundled_rules_dir()
     local = Path("rules")
-    if local.is_dir() and not is_bundled(local):
+    if local.is_dir() and not is_bundled(local) and not same_files(local, bundled):
         _note("./rules is not used: the bundled packs are (name it with --rules rules to use it)")
     return [_shown(bundled)]
 

@@ -79,6 +79,15 @@ def test_a_stray_rules_folder_does_not_change_decisions(tmp_path: Path, monkeypa
     assert out.splitlines()[0] == f"rule packs (--rules): {RULES}"
 
 
+def test_a_copy_of_the_bundled_packs_needs_no_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(RULES, tmp_path / "rules")
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = run("check", str(EXAMPLES / "h20-to-china.yaml"))
+    assert code == 1 and err == ""
+    (tmp_path / "rules" / "us-ear" / "pack.yaml").write_text("kind: pack\n")
+    assert "note: ./rules is not used" in run("check", str(EXAMPLES / "h20-to-china.yaml"))[2]
+
+
 def test_no_color_and_non_terminals_get_plain_text(monkeypatch: pytest.MonkeyPatch) -> None:
     class Terminal:
         def isatty(self) -> bool:

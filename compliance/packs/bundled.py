@@ -22,7 +22,7 @@ from pathlib import Path
 
 from compliance.errors import Location, PackError, Problem
 
-__all__ = ["BUNDLED_PACKAGE", "bundled_rules_dir", "is_bundled"]
+__all__ = ["BUNDLED_PACKAGE", "bundled_rules_dir", "is_bundled", "same_files"]
 
 BUNDLED_PACKAGE = "compliance.bundled_rules"
 
@@ -83,4 +83,18 @@ def is_bundled(root: str | Path) -> bool:
     try:
         return Path(root).resolve() == bundled_rules_dir()
     except PackError:
+        return False
+
+
+def same_files(a: str | Path, b: str | Path) -> bool:
+    """Whether two pack folders hold the same files, byte for byte (a checkout's rules/ and the installed copy)."""
+    first, second = Path(a), Path(b)
+
+    def files(root: Path) -> dict[str, Path]:
+        return {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
+
+    try:
+        left, right = files(first), files(second)
+        return left.keys() == right.keys() and all(left[k].read_bytes() == right[k].read_bytes() for k in left)
+    except OSError:
         return False
