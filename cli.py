@@ -204,7 +204,7 @@ def _quiet_broken_pipe() -> None:
 def main(debug: bool) -> None:
     """Check proposed exports against export-control rule packs, with the law cited.
 
-    Shell completion (bash, zsh, fish): see `docs/ci.md`; e.g. `eval "$(_COMPLIANCE_COMPLETE=bash_source compliance)"`.
+    Shell completion (bash, zsh, fish; see the README): `eval "$(_COMPLIANCE_COMPLETE=bash_source compliance)"`.
     """
 
 
