@@ -544,7 +544,12 @@ def serve(
         access_log=not no_access_log,
         quiet=quiet,
     )
-    sys.exit(run_server(options))
+    try:
+        status = run_server(options)
+    except (OSError, ValueError) as exc:  # the port is taken, the audit log is unwritable or not a receipt chain
+        click.echo(f"error: cannot start the service: {exc}", err=True)
+        sys.exit(ExitCode.INPUT_ERROR)
+    sys.exit(status)
 
 
 @main.command("diff", epilog=EXIT_HELP)

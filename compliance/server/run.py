@@ -78,10 +78,14 @@ def read_token(path: str) -> bytes:
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+        sock.set_inheritable(True)
+    except OSError:
+        sock.close()
+        raise
     return sock
 
 
@@ -128,7 +132,17 @@ def serve(opts: ServeOptions, *, err: IO[str] | None = None) -> int:
         return _supervise(opts, err)
     state = PackState(opts.roots, backend=opts.backend, origin=opts.origin)
     metrics = Metrics()
-    writer = AuditWriter(opts.audit_log).start() if opts.audit_log else None
+    try:
+        sock = _bind(opts.host, opts.port)
+    except OSError:
+        state.close()
+        raise
+    try:
+        writer = AuditWriter(opts.audit_log).start() if opts.audit_log else None
+    except (OSError, ValueError):
+        sock.close()
+        state.close()
+        raise
     access = AccessLog(err) if opts.access_log else None
     app, service = create_app(
         state,
@@ -138,7 +152,6 @@ def serve(opts: ServeOptions, *, err: IO[str] | None = None) -> int:
         audit_alive=(lambda: writer.alive) if writer else (lambda: True),
         access=access,
     )
-    sock = _bind(opts.host, opts.port)
     server = _uvicorn(app, sock)
     previous = {
         signal.SIGHUP: signal.signal(signal.SIGHUP, _reloader(state, metrics, access, err)),

@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from compliance.server.app import AppConfig, create_app
 from compliance.server.metrics import Metrics
@@ -96,3 +97,25 @@ def test_no_decision_without_a_working_audit_log() -> None:
     finally:
         service.close()
         state.close()
+
+
+def test_a_port_in_use_or_a_broken_audit_log_is_one_line(tmp_path: Path) -> None:
+    import socket
+
+    from click.testing import CliRunner
+
+    from cli import main
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        port = str(taken.getsockname()[1])
+        result = CliRunner().invoke(main, ["serve", "--port", port, "--quiet", "--no-access-log"])
+        assert result.exit_code == 2 and result.stderr.startswith("error: cannot start the service: ")
+    finally:
+        taken.close()
+    log = tmp_path / "audit.jsonl"
+    log.write_text("not a receipt\n")
+    result = CliRunner().invoke(main, ["serve", "--port", "0", "--audit-log", str(log), "--quiet"])
+    assert result.exit_code == 2 and "refusing to continue a broken chain" in result.stderr
