@@ -12,8 +12,9 @@ What the engine does with ``owners`` (``Party.owners``):
 * **Given**: each owner is screened against the party lists, like a party. The shares of the owners listed on a
   pack's lists are added up (an owner on several lists of a pack counts once); 50% or more, or any listed owner
   whose share is not given, makes the party an affiliate of every list its listed owners are on. An owner whose
-  name only resembles a listed one is a review (``engine.possible-owner-match``), as for parties; so is a listed
-  owner whose share of 1% or less looks like a fraction (0.5 for 50%: give shares in percent).
+  name only resembles a listed one (and matches none exactly) is a review (``engine.possible-owner-match``), as for
+  parties; so is a listed owner whose share of 1% or less looks like a fraction (0.5 for 50%: give shares in
+  percent). These reviews are raised only on dates when a rule that tests ownership is in force.
 * **Not given** (``owners`` absent): ownership was not checked. The engine cannot apply the rule and does not
   assume either way: the party is screened on its own name only, and no finding says so. The exporter's duty to
   know its customer (and Red Flag 29 when it knows of listed owners) is not discharged by the engine.
@@ -80,9 +81,13 @@ def owner_facts(parties: Sequence[Party], index: PartyIndex, on: dt.date, list_p
         # pack -> owner index -> (share, {list id: entry})
         listed: dict[str, dict[int, tuple[float | None, dict[str, PartyEntry]]]] = {}
         for i, owner in enumerate(party.owners or ()):
-            for hit in index.screen(owner.name, owner.country, on):
+            hits = index.screen(owner.name, owner.country, on)
+            identified = any(h.match == "exact" for h in hits)
+            for hit in hits:
                 if hit.match != "exact":
-                    possible.append((party.name, owner.name, hit))
+                    # An owner that is a listed entry exactly is identified; names merely like it are other entities.
+                    if not identified:
+                        possible.append((party.name, owner.name, hit))
                     continue
                 pack = list_pack.get(hit.list_id, "")
                 share, lists = listed.setdefault(pack, {}).setdefault(i, (owner.share, {}))

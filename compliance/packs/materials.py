@@ -8,7 +8,8 @@ catalog product with:
 * id ``<element>-<form>`` (spaces as hyphens) unless the form names its own (existing ids such as
   ``gallium-metal`` stay valid);
 * name ``<Element> <form>`` unless given; aliases: the form's own, its formula (``GaN``) and
-  ``<symbol> <form>`` (``Dy metal``, ``Sm oxide``), so an order may say any of them;
+  ``<symbol> <form>`` (``Dy metal``, ``Sm oxide``; not when the form already names the element), so an order may
+  say any of them;
 * the family's tags and controls, with the form's added (a form's control for a pack replaces the family's);
 * the form's HS codes.
 
@@ -32,7 +33,8 @@ def _product(family: MaterialFamily, form: MaterialForm) -> Product:
     aliases = [*form.aliases]
     if form.formula:
         aliases.append(form.formula)
-    aliases.append(f"{family.symbol} {form.form}")
+    if family.element not in form.form:  # `Ga indium gallium arsenide` would help nobody
+        aliases.append(f"{family.symbol} {form.form}")
     controls = {**family.controls, **form.controls}
     notes = [n for n in (family.note, form.note) if n]
     return Product(
