@@ -217,11 +217,11 @@ class Horizon:
         else:
             either = "Too many scheduled changes meet on this line to weigh them one by one."
         cites: list[CitationValue] = []
-        seen: set[int] = set()
+        seen: set[str] = set()
         for compiled in [*[r for r in fired if r.packrule.rule.id in starts], *continuing]:
             for c in compiled.packrule.rule.citations:
-                if id(c) not in seen:
-                    seen.add(id(c))
+                if c.cite not in seen:  # each instrument once, whichever rule cites it
+                    seen.add(c.cite)
                     cites.append(CitationValue(c, c.model_dump(mode="json")))
         return engine_finding(
             LAW_UNCONFIRMED,
