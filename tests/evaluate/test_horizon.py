@@ -315,3 +315,25 @@ def test_unconfirmed_flags_are_checked(tmp_path: Path, change: str, message: str
     with pytest.raises(PackError) as err:
         load_packs([_write(tmp_path, rules)])
     assert any(message in p.message for p in err.value.problems)
+
+
+def test_too_many_scheduled_changes_on_one_line_is_review_without_enumerating(tmp_path: Path) -> None:
+    rules = "kind: rules\npack: tp\nrules:\n" + "".join(
+        f"""  - id: tp.n.r{i}
+    title: scheduled {i}
+    effect: deny
+    when: {{product_tags: [w]}}
+    effective_from: 2026-11-{i + 1:02d}
+    effective_from_confirmed: false
+    message: m
+    note: scheduled
+    citations: [{{cite: MOFCOM Announcement No. 70 of 2025}}]
+"""
+        for i in range(9)
+    )
+    with Engine.from_directory(_write(tmp_path, rules), backend="reference") as eng:
+        d = eng.evaluate(_tx("2026-12-02", "DE"))
+    assert d.decision == "review"
+    (why,) = [f for f in d.findings if f.rule_id == "engine.law-unconfirmed"]
+    assert "Too many scheduled changes" in why.message
+    assert all(f.outcome == "review" for f in d.findings)
