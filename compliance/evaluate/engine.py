@@ -8,23 +8,36 @@ render it themselves.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
 from compliance._version import __version__
 from compliance.errors import Location, PackError, Problem
 from compliance.evaluate.enrich import Enricher
-from compliance.evaluate.facts import PartyFacts
+from compliance.evaluate.facts import Line, PartyFacts
+from compliance.evaluate.horizon import Horizon
+from compliance.evaluate.hs import hs_findings
 from compliance.evaluate.match import Matcher, MatchError, make_matcher
 from compliance.evaluate.match.base import RulesetTooLarge
 from compliance.evaluate.match.memo import MemoMatcher, segments
 from compliance.evaluate.match.predicates import CompiledRule, compile_rule
-from compliance.evaluate.resolve import SEVERITY, engine_finding, license_facts, line_value, resolve_line, worst
+from compliance.evaluate.ownership import owner_findings, owner_rules_from
+from compliance.evaluate.resolve import (
+    SEVERITY,
+    LicenseFacts,
+    engine_finding,
+    license_facts,
+    line_value,
+    resolve_line,
+    worst,
+)
 from compliance.evaluate.values import CitationValue, DecisionValue, FindingValue, citation_value, to_model
 from compliance.intake import transaction_from_mapping
 from compliance.models.decision import Decision, PackRef
+from compliance.models.pack import Product
 from compliance.models.transaction import Transaction
 from compliance.packs.load import load_packs
 from compliance.packs.packset import PackSet
@@ -44,8 +57,15 @@ class Engine:
         self.packset = packset
         self.backend = backend
         self.rules: tuple[CompiledRule, ...] = tuple(compile_rule(i, r) for i, r in enumerate(packset.rules))
+        # Rules past an unconfirmed end are matched too, as shadows (evaluate/horizon.py).
+        self._horizon = Horizon(packset, self.rules)
         self._enricher = Enricher(packset)
         self._citations = _citations(packset)
+        for shadow in self._horizon.shadows:
+            original = self.rules[self._horizon.shadow_source(shadow.index)].packrule.rule
+            self._citations[id(shadow.packrule.rule)] = self._citations[id(original)]
+        self._reviewed = {p.meta.id: p.meta.reviewed for p in packset.packs}
+        self._owner_from = owner_rules_from(self.rules)
         try:
             self._matcher: Matcher = self._build_matcher(backend, memoize)
         except RulesetTooLarge as exc:
@@ -65,11 +85,12 @@ class Engine:
 
     def _build_matcher(self, backend: str, memoize: bool) -> Matcher:
         name = self.packset.sha256[:16]
+        matched = self.rules + self._horizon.shadows
         if not memoize:
-            return make_matcher(backend, self.rules, name)
+            return make_matcher(backend, matched, name)
         parts: list[tuple[list[CompiledRule], Matcher]] = []
         try:
-            for n, rules in enumerate(segments(self.rules)):
+            for n, rules in enumerate(segments(matched)):
                 parts.append((rules, make_matcher(backend, rules, f"{name}_{n}")))
         except BaseException:
             for _rules, matcher in parts:
@@ -130,9 +151,22 @@ class Engine:
         findings: list[FindingValue] = list(shared)
         line_values = []
         for line, indexes in zip(lines, fired, strict=True):
-            line_findings = resolve_line(
-                tx, on, line, [self.rules[i] for i in indexes], parties, licenses, self._citations
-            )
+            real, shadows = self._horizon.split(indexes)
+            applied = [self.rules[i] for i in real]
+            line_findings = resolve_line(tx, on, line, applied, parties, licenses, self._citations)
+            if line.hs_candidates or line.hs_conflict:
+                line_findings += hs_findings(line, self._covers(tx, line))
+            if self._horizon.involved(applied, shadows):
+                line_findings = self._horizon.settle(
+                    on,
+                    line.number,
+                    applied,
+                    shadows,
+                    line_findings,
+                    shared,
+                    self._resolver(tx, on, line, parties, licenses),
+                    self._reviewed.get,
+                )
             findings.extend(line_findings)
             line_values.append(line_value(line, line_findings, shared))
         findings.sort(key=_finding_order)
@@ -144,7 +178,25 @@ class Engine:
             findings=tuple(findings),
             rule_packs=self.pack_refs,
             engine_version=__version__,
+            notices=self._horizon.notices(on, lines),
         )
+
+    def _covers(self, tx: Transaction, line: Line) -> Callable[[Product], frozenset[str]]:
+        def covers(product: Product) -> frozenset[str]:
+            return self._enricher.covers(tx, line.item, product)
+
+        return covers
+
+    def _resolver(
+        self, tx: Transaction, on: dt.date, line: Line, parties: PartyFacts, licenses: tuple[LicenseFacts, ...]
+    ) -> Callable[[Sequence[CompiledRule]], list[FindingValue]]:
+        """Findings of some rules on ``line`` without the engine's own checks (for the horizon's shadows)."""
+        bare = dataclasses.replace(line, unclassified=False, code_conflict=None)
+
+        def resolve(rules: Sequence[CompiledRule]) -> list[FindingValue]:
+            return resolve_line(tx, on, bare, rules, parties, licenses, self._citations)
+
+        return resolve
 
     def _transaction_findings(self, on: dt.date, parties: PartyFacts) -> list[FindingValue]:
         out: list[FindingValue] = []
@@ -173,6 +225,7 @@ class Engine:
                     citations=self._citations[id(hit.entry)],
                 )
             )
+        out += owner_findings(on, parties, self.packset, self._owner_from, self._citations)
         return out
 
 

@@ -48,6 +48,10 @@ class LineFacts:
     party_lists: frozenset[Atom] = frozenset()  # list ids, and (list id, role) pairs
     party_hq_groups: frozenset[Atom] = frozenset()  # group ids, and (group id, role) pairs
     scope: frozenset[str] = frozenset()  # ids of the packs whose scope covers this line
+    # Lists whose entries own 50% or more of a party (aggregate, or an unknown share), and (list id, role) pairs:
+    # the Affiliates rule (compliance/evaluate/ownership.py).
+    party_owner_lists: frozenset[Atom] = frozenset()
+    exporter_lists: frozenset[Atom] = frozenset()  # lists (applies_to: exporter) the exporter of record is on
 
 
 @dataclass(slots=True)
@@ -60,6 +64,15 @@ class PartyFacts:
     by_hq_group: Mapping[str, tuple[str, ...]]  # group id -> names of the parties headquartered there
     possible: tuple[tuple[str, ScreenHit], ...]  # (party name, hit) needing review
     entries: Mapping[str, tuple[PartyEntry, ...]]  # list id -> the entries matched exactly
+    owner_lists: frozenset[Atom] = frozenset()  # see LineFacts.party_owner_lists
+    by_owner_list: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # list id -> parties owned
+    # list id -> (party name, owner name, share or None, the owner's entry) behind each affiliate listing
+    owner_entries: Mapping[str, tuple[tuple[str, str, float | None, PartyEntry], ...]] = field(default_factory=dict)
+    # (party name, owner name, hit) for owners whose name only resembles a listed one, or other ownership doubts
+    owner_possible: tuple[tuple[str, str, ScreenHit], ...] = ()
+    exporter_lists: frozenset[Atom] = frozenset()
+    exporter_entries: Mapping[str, tuple[PartyEntry, ...]] = field(default_factory=dict)
+    exporter_possible: tuple[tuple[str, ScreenHit], ...] = ()
 
 
 @dataclass(slots=True)
@@ -72,6 +85,8 @@ class Line:
     facts: LineFacts
     unclassified: bool
     code_conflict: tuple[str, str] | None  # (ECCN on the order, ECCN in the catalog)
+    hs_candidates: tuple[Product, ...] = ()  # products an HS code relates to without classifying (evaluate/hs.py)
+    hs_conflict: str | None = None  # why the HS code contradicts the product the order names
 
     @property
     def number(self) -> int:
