@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 from pydantic import ValidationError
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "MAX_EXACT_INT",
     "RECORD_LIMITS",
+    "CellLocator",
     "Document",
     "Limits",
     "NumberRangeError",
@@ -94,13 +96,11 @@ class Document:
     line_offset: int = 0
     _lazy: dict[str, dict[PathKey, tuple[int, int]]] = field(default_factory=dict, compare=False, repr=False)
 
-    # For a document built from something other than YAML/JSON text (a CSV row): the source column of a data
-    # path, named in problems (`items.0.quantity (column MENGE)`), and what the record is (`transaction SO-1`).
-    columns: dict[PathKey, str] = field(default_factory=dict, compare=False, repr=False)
+    # A document built from something other than YAML/JSON text (the rows of a CSV transaction) finds the
+    # position and the source column of a data path through `cells`, only when a problem must be located;
+    # `label` says what the record is (`transaction SO-1`), in every problem's message.
+    cells: CellLocator | None = field(default=None, compare=False, repr=False)
     label: str | None = field(default=None, compare=False)
-    # Spans of a CSV document hold (line, cell number); this gives the character column of a cell when a
-    # problem is located (worked out only then).
-    cell_column: Callable[[int, int], int] | None = field(default=None, compare=False, repr=False)
 
     def _positions(self) -> tuple[dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]]:
         if self.text is None or self.spans:
@@ -118,6 +118,12 @@ class Document:
 
     def locate(self, loc: PathKey, *, key: bool = False) -> Location:
         """The closest known position for ``loc``: the value itself, else its nearest parent."""
+        if self.cells is not None:
+            probe = tuple(loc)
+            while probe:
+                if (found := self.cells.locate(probe)) is not None:
+                    return Location(self.path, found[0], found[1])
+                probe = probe[:-1]
         spans, key_spans = self._positions()
         if key and loc in key_spans:
             line, col = key_spans[loc]
@@ -126,8 +132,6 @@ class Document:
         while True:
             if probe in spans:
                 line, col = spans[probe]
-                if self.cell_column is not None:
-                    col = self.cell_column(line, col)
                 return Location(self.path, line + self.line_offset, col)
             if not probe:
                 return Location(self.path, 1 + self.line_offset, 1)
@@ -135,17 +139,28 @@ class Document:
 
     def has_position(self, loc: PathKey) -> bool:
         """Whether ``loc`` itself (not only a parent) has a position: a CSV cell that is empty has one."""
+        if self.cells is not None:
+            return self.cells.locate(tuple(loc)) is not None
         return loc in self._positions()[0]
 
     def describe(self, loc: PathKey) -> str:
         """The field a problem is about, with its source column when the document came from one."""
         name = ".".join(str(p) for p in loc) or "(document)"
         probe = tuple(loc)
-        while probe and probe not in self.columns:
+        column = None
+        while self.cells is not None and probe and (column := self.cells.column(probe)) is None:
             probe = probe[:-1]
-        if probe:
-            name += f" (column {self.columns[probe]})"
+        if column:
+            name += f" (column {column})"
         return f"{self.label}, {name}" if self.label else name
+
+
+class CellLocator(Protocol):
+    """Where a value of a tabular record is: (line, column) and the source column's header, or None."""
+
+    def locate(self, loc: PathKey) -> tuple[int, int] | None: ...
+
+    def column(self, loc: PathKey) -> str | None: ...
 
 
 _INT = re.compile(r"^[-+]?[0-9]+$")
@@ -572,7 +587,7 @@ def pydantic_problems(
                 help_text = f"did you mean {close[0]!r}?"
             code = "unknown-key"
         elif kind == "missing":
-            location = doc.locate(loc if doc.columns and doc.has_position(loc) else loc[:-1])
+            location = doc.locate(loc if doc.cells is not None and doc.has_position(loc) else loc[:-1])
             msg = f"required field {str(loc[-1])!r} is missing"
             code = "missing-field"
         else:

@@ -169,6 +169,7 @@ class AuditLog:
         self._stream: IO[bytes] = open(self.path, "a+b")  # noqa: SIM115 - closed in close()
         self._lock()
         self.closed = False
+        self._pack_texts: dict[tuple[tuple[tuple[str, str], ...], ...], str] = {}
         try:
             tail = inspect_tail(self._stream, self.path, key)
             self.prev = tail.prev
@@ -281,6 +282,14 @@ class AuditLog:
             )
         return True
 
+    def _packs(self, packs: tuple[dict[str, str], ...]) -> str:
+        """The packs' canonical JSON: the same for every receipt of a run, so worked out once."""
+        key = tuple(tuple(sorted(p.items())) for p in packs)
+        text = self._pack_texts.get(key)
+        if text is None:
+            text = self._pack_texts[key] = canonical([dict(p) for p in packs])
+        return text
+
     def add_decision(self, source: str, record: int, receipt: ReceiptInput) -> None:
         self.counts[receipt.decision] += 1
         if self._already(source, record, "decision", receipt):
@@ -296,7 +305,7 @@ class AuditLog:
             "as_of": f'"{receipt.as_of}"',
             "decision": f'"{receipt.decision}"',
             "rule_ids": canonical(list(receipt.rule_ids)),
-            "rule_packs": canonical([dict(p) for p in receipt.rule_packs]),
+            "rule_packs": self._packs(receipt.rule_packs),
             "engine_version": canonical(receipt.engine_version),
         }
         self._write("decision", members)

@@ -129,6 +129,10 @@ def _strip_eol(text: str) -> str:
 
 def _cells(texts: list[str], delimiter: str) -> list[str]:
     """Split one logical row (its physical lines, line breaks kept) into cells; ``csv.Error`` propagates."""
+    if len(texts) == 1 and '"' not in texts[0]:
+        text = _strip_eol(texts[0])
+        if "\r" not in text and "\x00" not in text and len(text) <= csv.field_size_limit():
+            return text.split(delimiter)  # what csv gives for a line without quotes, without a reader per row
     reader = csv.reader(texts, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
     out: list[str] = []
     for record in reader:  # one logical row gives one record; a stray line break after a closed quote, two
@@ -160,7 +164,7 @@ def rows(
 
     while (first := pull()) is not None:
         number, text, problems = first
-        state, opened = _scan(_strip_eol(text), delimiter, _START)
+        state, opened = _scan(_strip_eol(text), delimiter, _START) if '"' in text else (_FIELD, 0)
         if state != _QUOTED:
             if not text.strip():
                 continue  # a blank line is not a record

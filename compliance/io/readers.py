@@ -284,161 +284,227 @@ def _split(cell: str) -> list[str]:
     return [part.strip() for part in cell.split(";") if part.strip()]
 
 
-class _Group:
-    """The rows of one CSV transaction, turned into a document with a position and a column for every value."""
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """One mapped field present in the header: its cell, header text and cell format."""
 
-    def __init__(self, name: str, header: list[str], cmap: CsvMap, delimiter: str) -> None:
-        self.name = name
-        self.cmap = cmap
+    index: int
+    header: str
+    date_format: DateFormat | None
+    decimal: str
+
+
+class _Layout:
+    """Where each field is in this file's header, worked out once per file (not per row)."""
+
+    def __init__(self, header: list[str], cmap: CsvMap, delimiter: str) -> None:
         self.delimiter = delimiter
-        self.cells = CellColumns({}, delimiter)
-        self.index: dict[str, int] = {}
+        index: dict[str, int] = {}
         for i, h in enumerate(header):
-            self.index.setdefault(h.strip(), i)
+            index.setdefault(h, i)
+        self.fields: dict[str, _Field] = {}
+        for name in CSV_COLUMNS:
+            column = cmap.column(name)
+            if column.header in index:
+                fmt = column.date_format or (cmap.date_format if name in _DATE_FIELDS else None)
+                self.fields[name] = _Field(index[column.header], column.header, fmt, column.decimal)
+        specs = {i: (h.removeprefix("spec_"), h) for i, h in enumerate(header) if _SPEC_FIELD.match(h or "-")}
+        for name, column in cmap.columns.items():
+            if name.startswith("spec_") and column.header in index:
+                specs[index[column.header]] = (name.removeprefix("spec_"), column.header)
         self.specs = [
-            (h.strip().removeprefix("spec_"), i) for i, h in enumerate(header) if _SPEC_FIELD.match(h.strip() or "-")
+            (spec, _Field(i, h, None, cmap.column(f"spec_{spec}").decimal)) for i, (spec, h) in sorted(specs.items())
         ]
-        mapped = {f: c for f, c in cmap.columns.items() if f.startswith("spec_")}
-        for f, c in mapped.items():
-            if c.header in self.index:
-                self.specs = [s for s in self.specs if s[1] != self.index[c.header]]
-                self.specs.append((f.removeprefix("spec_"), self.index[c.header]))
-        self.spans: dict[tuple[str | int, ...], tuple[int, int]] = {}
-        self.columns: dict[tuple[str | int, ...], str] = {}
+        items = set(_ITEM_FIELDS)
+        self.shared = [(name, f) for name, f in self.fields.items() if name not in items]  # transaction-level
+        self.roles = [role for role in PARTY_ROLES if f"{role}_name" in self.fields]
+
+
+_TOP = {name: name for name in ("id", "date", "activity", "destination", "destination_subdivision", "end_use")}
+_TOP["end_use_codes"] = "end_use_codes"
+_LICENSE = {
+    "id": "license_id",
+    "authority": "license_authority",
+    "products": "license_products",
+    "eccns": "license_eccns",
+    "destinations": "license_destinations",
+    "valid_from": "license_valid_from",
+    "valid_to": "license_valid_to",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Cells:
+    """Where a value of one CSV transaction came from (row, cell, header): worked out only for a problem."""
+
+    layout: _Layout
+    lines: tuple[int, ...]  # the physical line of each row (= each item)
+    texts: tuple[str, ...]
+    roles: tuple[str, ...]  # the role of each party, in the transaction's order
+
+    def _field(self, loc: tuple[str | int, ...]) -> tuple[int, _Field] | None:
+        head = loc[0]
+        name: str | None = None
+        row = 0
+        if head in _TOP and len(loc) == 1:
+            name = _TOP[str(head)]
+        elif head == "exporter" and len(loc) == 2:
+            name = f"exporter_{loc[1]}"
+        elif head == "parties" and len(loc) >= 2 and isinstance(loc[1], int) and loc[1] < len(self.roles):
+            name = f"{self.roles[loc[1]]}_{loc[2] if len(loc) > 2 and loc[2] != 'role' else 'name'}"
+        elif head == "licenses" and len(loc) == 3:
+            name = _LICENSE.get(str(loc[2]))
+        elif head == "items" and len(loc) >= 3 and isinstance(loc[1], int) and loc[1] < len(self.lines):
+            row = loc[1]
+            if loc[2] == "specs" and len(loc) == 4:
+                spec = dict(self.layout.specs).get(str(loc[3]))
+                return (row, spec) if spec is not None else None
+            name = str(loc[2])
+        f = self.layout.fields.get(name) if name else None
+        return (row, f) if f is not None else None
+
+    def locate(self, loc: tuple[str | int, ...]) -> tuple[int, int] | None:
+        if loc[:1] == ("items",) and len(loc) == 2 and isinstance(loc[1], int) and loc[1] < len(self.lines):
+            return self.lines[loc[1]], 1
+        found = self._field(loc)
+        if found is None:
+            return None
+        row, f = found
+        return self.lines[row], _cell_col(self.texts[row], self.layout.delimiter, f.index)
+
+    def column(self, loc: tuple[str | int, ...]) -> str | None:
+        found = self._field(loc)
+        return found[1].header if found is not None else None
+
+
+def _cell_col(text: str, delimiter: str, index: int) -> int:
+    return CellColumns({1: text}, delimiter)(1, index + 1)
+
+
+class _Group:
+    """The rows of one CSV transaction, turned into a document (positions worked out only for a problem)."""
+
+    def __init__(self, name: str, layout: _Layout) -> None:
+        self.name = name
+        self.layout = layout
+        self.fields = layout.fields
         self.problems: list[Problem] = []
         self.label = ""
 
-    def _cell(self, row: Row, name: str, path: tuple[str | int, ...]) -> str | None:
-        header = self.cmap.header(name)
-        i = self.index.get(header)
-        if i is None:
-            return None
-        self.spans[path] = (row.line, i + 1)
-        self.columns[path] = header
-        value = row.cells[i].strip() if i < len(row.cells) else ""
+    def _cell(self, row: Row, name: str) -> str | None:
+        f = self.fields.get(name)
+        return None if f is None else self._at(row, f)
+
+    @staticmethod
+    def _at(row: Row, f: _Field) -> str | None:
+        value = row.cells[f.index].strip() if f.index < len(row.cells) else ""
         return value or None
 
-    def _problem(self, path: tuple[str | int, ...], code: str, message: str, help: str | None = None) -> None:
-        line, cell = self.spans[path]
-        col = self.cells(line, cell)
+    def _problem(self, row: Row, f: _Field, path: str, code: str, message: str) -> None:
         where = f"{self.label}, " if self.label else ""
-        field_name = ".".join(map(str, path))
+        col = _cell_col(row.text, self.layout.delimiter, f.index)
         self.problems.append(
-            Problem(
-                Location(self.name, line, col),
-                code,
-                f"{where}{field_name} (column {self.columns[path]}): {message}",
-                help=help,
-            )
+            Problem(Location(self.name, row.line, col), code, f"{where}{path} (column {f.header}): {message}")
         )
 
-    def _date(self, row: Row, name: str, path: tuple[str | int, ...]) -> str | None:
-        value = self._cell(row, name, path)
-        fmt = self.cmap.column(name).date_format or self.cmap.date_format
-        if value is None or fmt is None:
+    def _date(self, row: Row, name: str, path: str) -> str | None:
+        f = self.fields.get(name)
+        value = None if f is None else self._at(row, f)
+        if value is None or f is None or f.date_format is None:
             return value
-        iso = fmt.iso(value)
+        iso = f.date_format.iso(value)
         if iso is None:
-            self._problem(path, "invalid-date", f"{value!r} is not a date in the format {fmt.pattern}")
+            self._problem(
+                row, f, path, "invalid-date", f"{value!r} is not a date in the format {f.date_format.pattern}"
+            )
             return value
         return iso
 
-    def _number(self, row: Row, name: str, path: tuple[str | int, ...], index: int | None = None) -> object:
-        value = self._cell(row, name, path) if index is None else self._spec_cell(row, name, path, index)
+    def _number(self, row: Row, f: _Field, path: str) -> object:
+        value = self._at(row, f)
         if value is None:
             return None
-        text = parse_decimal(value, self.cmap.column(name).decimal)
+        text = parse_decimal(value, f.decimal) if f.decimal != "." else value
         try:
-            if re.fullmatch(r"[-+]?[0-9]+", text):
+            if text.isdigit() or _INT.fullmatch(text):
                 return exact_int(text)
-            if re.fullmatch(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?", text):
+            if _FLOAT.fullmatch(text):
                 return finite_float(text)
         except NumberRangeError as bad:
-            self._problem(path, "number-range", str(bad))
+            self._problem(row, f, path, "number-range", str(bad))
         return value  # left as text, so validation names the column
-
-    def _spec_cell(self, row: Row, name: str, path: tuple[str | int, ...], index: int) -> str | None:
-        self.spans[path] = (row.line, index + 1)
-        self.columns[path] = self.cmap.header(f"spec_{name}") if f"spec_{name}" in self.cmap.columns else f"spec_{name}"
-        value = row.cells[index].strip() if index < len(row.cells) else ""
-        return value or None
 
     def document(self, rows_: list[Row]) -> tuple[Document, tuple[Problem, ...]]:
         first = rows_[0]
-        self.cells = CellColumns({row.line: row.text for row in rows_}, self.delimiter)
-        tid = self._cell(first, "id", ("id",))
+        tid = self._cell(first, "id")
         self.label = f"transaction {tid}" if tid else ""
-        tx = self._transaction(first)
+        tx, roles = self._transaction(first)
         tx["items"] = [self._item(row, i) for i, row in enumerate(rows_)]
-        self._agree(rows_)
+        if len(rows_) > 1:
+            self._agree(rows_)
         for row in rows_:
             self.problems.extend(row.problems)
-        self.spans[()] = (first.line, 1)
-        doc = Document(
-            self.name, tx, self.spans, columns=self.columns, label=self.label or None, cell_column=self.cells
-        )
+        cells = _Cells(self.layout, tuple(r.line for r in rows_), tuple(r.text for r in rows_), roles)
+        doc = Document(self.name, tx, {(): (first.line, 1)}, cells=cells, label=self.label or None)
         return doc, tuple(self.problems)
 
-    def _transaction(self, row: Row) -> dict[str, object]:
+    def _transaction(self, row: Row) -> tuple[dict[str, object], tuple[str, ...]]:
         tx: dict[str, object] = {}
         for name in ("id", "activity", "destination", "destination_subdivision", "end_use"):
-            if (value := self._cell(row, name, (name,))) is not None:
+            if (value := self._cell(row, name)) is not None:
                 tx[name] = value
-        if (date := self._date(row, "date", ("date",))) is not None:
+        if (date := self._date(row, "date", "date")) is not None:
             tx["date"] = date
-        if (codes := self._cell(row, "end_use_codes", ("end_use_codes",))) is not None:
+        if (codes := self._cell(row, "end_use_codes")) is not None:
             tx["end_use_codes"] = _split(codes)
         exporter = {
             key: value
             for key, name in (("name", "exporter_name"), ("country", "exporter_country"))
-            if (value := self._cell(row, name, ("exporter", key))) is not None
+            if (value := self._cell(row, name)) is not None
         }
         if exporter:
             tx["exporter"] = exporter
         parties: list[dict[str, object]] = []
-        for role in PARTY_ROLES:
-            n = len(parties)
-            party_name = self._cell(row, f"{role}_name", ("parties", n, "name"))
+        roles: list[str] = []
+        for role in self.layout.roles:
+            party_name = self._cell(row, f"{role}_name")
             if not party_name:
                 continue
             party: dict[str, object] = {"role": role, "name": party_name}
             for key in ("country", "headquarters"):
-                if (value := self._cell(row, f"{role}_{key}", ("parties", n, key))) is not None:
+                if (value := self._cell(row, f"{role}_{key}")) is not None:
                     party[key] = value
             parties.append(party)
+            roles.append(role)
         if parties:
             tx["parties"] = parties
-        lic_path: tuple[str | int, ...] = ("licenses", 0)
-        if (lic_id := self._cell(row, "license_id", (*lic_path, "id"))) is not None:
+        if (lic_id := self._cell(row, "license_id")) is not None:
             lic: dict[str, object] = {"id": lic_id}
-            if (value := self._cell(row, "license_authority", (*lic_path, "authority"))) is not None:
+            if (value := self._cell(row, "license_authority")) is not None:
                 lic["authority"] = value
-            for name, key in (("license_valid_from", "valid_from"), ("license_valid_to", "valid_to")):
-                if (value := self._date(row, name, (*lic_path, key))) is not None:
+            for key in ("valid_from", "valid_to"):
+                if (value := self._date(row, _LICENSE[key], f"licenses.0.{key}")) is not None:
                     lic[key] = value
-            for name, key in (
-                ("license_products", "products"),
-                ("license_eccns", "eccns"),
-                ("license_destinations", "destinations"),
-            ):
-                if (value := self._cell(row, name, (*lic_path, key))) is not None:
+            for key in ("products", "eccns", "destinations"):
+                if (value := self._cell(row, _LICENSE[key])) is not None:
                     lic[key] = _split(value)
             tx["licenses"] = [lic]
-        return tx
+        return tx, tuple(roles)
 
     def _item(self, row: Row, i: int) -> dict[str, object]:
         item: dict[str, object] = {}
         for name in ("product", "description", "eccn", "origin", "currency"):
-            if (value := self._cell(row, name, ("items", i, name))) is not None:
+            if (value := self._cell(row, name)) is not None:
                 item[name] = value
         for name in _NUMBER_FIELDS:
-            if (number := self._number(row, name, ("items", i, name))) is not None:
+            f = self.fields.get(name)
+            if f is not None and (number := self._number(row, f, f"items.{i}.{name}")) is not None:
                 item[name] = number
-        if (flag := self._cell(row, "datacenter", ("items", i, "datacenter"))) is not None:
+        if (flag := self._cell(row, "datacenter")) is not None:
             item["datacenter"] = {"true": True, "false": False}.get(flag.lower(), flag)  # anything else: named
         specs: dict[str, object] = {}
-        for spec, index in self.specs:
-            if (number := self._number(row, f"spec_{spec}", ("items", i, "specs", spec), index)) is not None:
+        for spec, f in self.layout.specs:
+            if (number := self._number(row, f, f"items.{i}.specs.{spec}")) is not None:
                 specs[spec] = number
         if specs:
             item["specs"] = specs
@@ -447,27 +513,26 @@ class _Group:
     def _agree(self, rows_: list[Row]) -> None:
         """Transaction-level cells of later rows must repeat the first row's or be empty: never a silent pick."""
         first = rows_[0]
-        item = set(_ITEM_FIELDS)
-        for name in CSV_COLUMNS:
-            if name in item:
-                continue
-            i = self.index.get(self.cmap.header(name))
-            if i is None:
-                continue
-            want = first.cells[i].strip() if i < len(first.cells) else ""
-            for row in rows_[1:]:
+        for row in rows_[1:]:
+            for _name, f in self.layout.shared:
+                i = f.index
                 got = row.cells[i].strip() if i < len(row.cells) else ""
+                want = first.cells[i].strip() if i < len(first.cells) else ""
                 if got and got != want:
                     where = f"{self.label}: " if self.label else ""
                     self.problems.append(
                         Problem(
-                            Location(self.name, row.line, self.cells(row.line, i + 1)),
+                            Location(self.name, row.line, _cell_col(row.text, self.layout.delimiter, i)),
                             "csv-inconsistent",
-                            f"{where}column {self.cmap.header(name)} is {got!r} on this row but {want!r} on the "
+                            f"{where}column {f.header} is {got!r} on this row but {want!r} on the "
                             f"transaction's first row ({first.line}); it was not evaluated",
                             help="rows of one transaction must agree on transaction-level columns (or leave them empty)",
                         )
                     )
+
+
+_INT = re.compile(r"[-+]?[0-9]+")
+_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
 def _decoded(stream: IO[bytes] | IO[str], name: str, max_bytes: int) -> Iterator[tuple[int, str, list[Problem]]]:
@@ -550,6 +615,7 @@ def read_csv(
             (_header_problem(name, number, f"CSV header names column(s) twice: {', '.join(duplicates)}"),),
         )
         return
+    layout = _Layout(header, cmap, delimiter)
     seen: set[str] = set()
     group: list[Row] = []
     overflow = 0  # rows of the current transaction beyond the cap on order lines: counted, not kept
@@ -571,7 +637,7 @@ def read_csv(
                 "split the order into several transactions",
             )
             return replace(big, transaction_id=tid_of(group[0]) or None)
-        doc, found = _Group(name, header, cmap, delimiter).document(group)
+        doc, found = _Group(name, layout).document(group)
         tid = tid_of(group[0]) or None
         if any(p.code in _ROW_FATAL for p in found):
             named = tuple(replace(p, message=f"transaction {tid}: {p.message}") if tid else p for p in found)
