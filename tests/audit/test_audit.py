@@ -132,6 +132,15 @@ def test_keyed_logs(tmp_path: Path) -> None:
     assert code == 2 and "at least 32" in err
 
 
+def test_a_key_file_needs_an_audit_log(tmp_path: Path) -> None:
+    keyfile = tmp_path / "key"
+    keyfile.write_text(KEY)
+    r = CliRunner().invoke(
+        main, ["check", str(EXAMPLE_FILES[0]), "--rules", str(RULES), "--audit-key-file", str(keyfile)]
+    )
+    assert r.exit_code == 2 and "--audit-key-file needs --audit-log" in r.stderr
+
+
 def test_one_run_at_a_time(tmp_path: Path) -> None:
     log = tmp_path / "audit.jsonl"
     run = RunInfo(("x",), None, "durable", (), "0")

@@ -186,6 +186,23 @@ def test_stdin_has_a_size_cap() -> None:
     assert code == 2 and row["error"]["problems"][0]["code"] == "too-large"  # type: ignore[index]
 
 
+@pytest.mark.parametrize(
+    ("key", "entry", "cap"),
+    [
+        ("parties", {"role": "end_user", "name": "Acme GmbH", "country": "DE"}, RECORD_LIMITS.max_parties),
+        (
+            "licenses",
+            {"id": "L", "authority": "US-BIS", "valid_from": "2025-01-01", "valid_to": "2025-12-31"},
+            RECORD_LIMITS.max_licenses,
+        ),
+    ],
+)
+def test_parties_and_licences_are_capped_too(key: str, entry: dict[str, object], cap: int) -> None:
+    line = json.dumps({**OK, key: [entry] * (cap + 1)}).encode() + b"\n"
+    (record,) = read_jsonl(io.BytesIO(line), "o.jsonl")
+    assert record.problems[0].code == "too-large" and f"{key}: {cap + 1} entries" in record.problems[0].message
+
+
 def test_a_record_over_the_item_cap_is_refused_before_validation(tmp_path: Path) -> None:
     many = {**OK, "items": [{"line": i, "eccn": "EAR99", "quantity": 1} for i in range(1, RECORD_LIMITS.max_items + 2)]}
     src = tmp_path / "o.jsonl"
