@@ -513,7 +513,14 @@ def parse_bytes(raw: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, fmt: 
     """Decode (UTF-8 only) and parse; binary data and other encodings are a located problem, never a crash."""
     if len(raw) > limits.max_bytes:
         raise InputError(
-            [Problem(Location(name), "too-large", f"input is {len(raw)} bytes; the limit is {limits.max_bytes}")]
+            [
+                Problem(
+                    Location(name, 1, 1),
+                    "too-large",
+                    f"input is larger than the limit of {limits.max_bytes} bytes for one document",
+                    help="a stream of many transactions streams as JSON Lines or CSV (one record per line)",
+                )
+            ]
         )
     for bom, encoding in _WIDE_BOMS.items():
         if raw.startswith(bom):

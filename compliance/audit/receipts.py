@@ -166,7 +166,12 @@ class AuditLog:
         self.info = run or RunInfo((), None, "", (), "")
         self.key = key
         self.clock = clock
-        self._stream: IO[bytes] = open(self.path, "a+b")  # noqa: SIM115 - closed in close()
+        try:
+            self._stream: IO[bytes] = open(self.path, "a+b")  # noqa: SIM115 - closed in close()
+        except OSError as exc:
+            raise AuditError(
+                [Problem(Location(str(self.path)), "audit-log", f"cannot open the audit log: {exc.strerror or exc}")]
+            ) from None
         self._lock()
         self.closed = False
         self._pack_texts: dict[tuple[tuple[tuple[str, str], ...], ...], str] = {}

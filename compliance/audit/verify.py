@@ -21,6 +21,9 @@ from compliance.audit.receipts import FORMAT, GENESIS, RECORD_KINDS, sha256_text
 __all__ = ["Break", "VerifyReport", "verify_log"]
 
 _OUTCOMES = ("allow", "deny", "review", "error")
+# A receipt holds one validated input (at most RECORD_LIMITS.max_bytes as read): a line far longer is not one,
+# and is not read whole.
+MAX_LINE = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +80,11 @@ def verify_log(path: str | Path, *, key: AuditKey | None = None, anchors: Iterab
     state = _State(report, key)
     with open(path, "rb") as stream:
         number = 0
-        for raw in stream:
+        while raw := stream.readline(MAX_LINE + 1):
             number += 1
+            if len(raw) > MAX_LINE:
+                report.broken = Break(number, "audit-chain", f"a line longer than {MAX_LINE} bytes is not a receipt")
+                return report
             if not raw.endswith(b"\n"):
                 report.broken = state.unsealed(number, "its last line is cut (a crash or a truncation while writing)")
                 return report
