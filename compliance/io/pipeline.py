@@ -30,7 +30,8 @@ from itertools import islice
 from compliance.audit.receipts import ReceiptInput, receipt_input
 from compliance.errors import Location, Problem
 from compliance.evaluate.engine import Engine
-from compliance.io.readers import RawLine, Record, parse_raw, validated
+from compliance.io.readers import RawLine, parse_raw
+from compliance.io.records import Record, validated
 from compliance.io.writers import Format, render
 from compliance.packs.packset import PackSet
 

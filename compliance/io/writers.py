@@ -12,7 +12,7 @@ from typing import IO, Literal
 import orjson
 
 from compliance.evaluate.values import DecisionValue, to_jsonable, to_model
-from compliance.io.readers import Record
+from compliance.io.records import Record
 from compliance.io.render import render_decision
 
 __all__ = [

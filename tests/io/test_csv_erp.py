@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from compliance.io.csv_input import DateFormat
+from compliance.io.csv_rows import DateFormat
 from compliance.io.readers import CsvMap, load_csv_map, read_csv
 from compliance.io.writers import neutralise
 from tests.conftest import EXAMPLES, RULES
