@@ -17,8 +17,10 @@ from pathlib import Path
 import click
 
 from compliance import Engine, __version__
-from compliance.audit.receipts import AuditLog, verify_chain
+from compliance.audit.keys import ENV_KEY, ENV_KEY_FILE, load_key
+from compliance.audit.receipts import AuditLog, RunInfo
 from compliance.audit.replay import replay
+from compliance.audit.verify import verify_log
 from compliance.authoring import cases, lint, schema
 from compliance.authoring import diff as packdiff
 from compliance.authoring.github import github_annotations
@@ -26,12 +28,14 @@ from compliance.authoring.junit import junit_cases, junit_problems
 from compliance.authoring.sarif import sarif_json
 from compliance.errors import ComplianceError, ExitCode, Problem
 from compliance.evaluate.match import BACKENDS, durable_unavailable
+from compliance.io.batch import write_batch
 from compliance.io.pipeline import check_items, check_items_parallel
-from compliance.io.readers import load_csv_map, read_items
+from compliance.io.readers import csv_options, read_items
 from compliance.io.render import packs_listing, render_packs
-from compliance.io.writers import CSV_SUMMARY_COLUMNS, Format, Progress, Tally, dumps
+from compliance.io.writers import Format, Progress, Tally, dumps
 from compliance.packs.bundled import bundled_rules_dir, is_bundled, same_files
 from compliance.packs.load import load_packs
+from compliance.packs.packset import PackSet
 
 EXIT_HELP = (
     "Exit codes: 0 allow / clean, 1 deny, 3 review, 2 bad input or usage, 4 rule-pack error (validate: a problem; "
@@ -231,11 +235,15 @@ def main(debug: bool) -> None:
     type=click.Choice(["auto", "yaml", "json", "jsonl", "csv"]),
     default="auto",
     show_default=True,
-    help="How to read FILES (auto: by extension; `-` defaults to jsonl).",
+    help="How to read FILES (auto: by extension; `-` is sniffed: YAML, JSON, JSON Lines or CSV).",
 )
 @click.option(
-    "--csv-map", type=click.Path(exists=True, dir_okay=False), help="YAML mapping of field -> CSV column header."
+    "--csv-map",
+    type=click.Path(exists=True, dir_okay=False),
+    help='YAML mapping of field -> CSV column header (or {column: ..., format: "DD.MM.YYYY", decimal: ","}).',
 )
+@click.option("--delimiter", metavar="CHAR", help="CSV delimiter (default: detected from the header: , ; tab |).")
+@click.option("--date-format", metavar="FORMAT", help="CSV dates, e.g. YYYYMMDD or DD.MM.YYYY (default: YYYY-MM-DD).")
 @click.option(
     "--fail-on",
     type=click.Choice(["deny", "review"]),
@@ -251,7 +259,14 @@ def main(debug: bool) -> None:
     help="Worker processes (output stays in input order).",
 )
 @click.option(
-    "--audit-log", type=click.Path(dir_okay=False), help="Append a hash-chained receipt per decision to this file."
+    "--audit-log",
+    type=click.Path(dir_okay=False),
+    help="Append a receipt per record to this file and seal the run (a crashed run is resumed by a rerun).",
+)
+@click.option(
+    "--audit-key-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help=f"HMAC key for the receipts (else ${ENV_KEY_FILE} or ${ENV_KEY}); never written to the log.",
 )
 @click.option("--quiet", is_flag=True, callback=_set_quiet, help="No progress line and no summary on stderr.")
 def check(
@@ -262,9 +277,12 @@ def check(
     backend: str,
     input_format: str,
     csv_map: str | None,
+    delimiter: str | None,
+    date_format: str | None,
     fail_on: str,
     jobs: int,
     audit_log: str | None,
+    audit_key_file: str | None,
     quiet: bool,
 ) -> None:
     """Decide allow / deny / review for each transaction in FILES.
@@ -272,49 +290,54 @@ def check(
     FILES are YAML or JSON transaction files, directories of them, JSON Lines (one transaction per line), CSV (one
     row per order line, see docs/erp.md), or `-` for standard input. Every record gives exactly one output.
     """
-    roots = rules or tuple(default_rules())
-    mapping = load_csv_map(csv_map) if csv_map else None
-    packset = load_packs(roots)
+    if audit_key_file and not audit_log:
+        raise click.UsageError("--audit-key-file needs --audit-log")
+    mapping = csv_options(csv_map, delimiter=delimiter, date_format=date_format)
+    packset = load_packs(rules or tuple(default_rules()))
+    engine = Engine(packset, backend=backend) if jobs == 1 else None
+    log = _open_audit_log(audit_log, audit_key_file, files, as_of, backend, packset, quiet) if audit_log else None
     stdin = sys.stdin.buffer if "-" in files else None
     # With workers, records are parsed and validated there (in parallel); the parent only reads.
     items = read_items(files, fmt=input_format, csv_map=mapping, stdin=stdin, validate=False)  # type: ignore[arg-type]
-    audit = audit_log is not None
-    if jobs > 1:
-        results = check_items_parallel(packset, items, jobs=jobs, fmt=fmt, backend=backend, as_of=as_of, audit=audit)
+    audit, debug = log is not None, bool(click.get_current_context().find_root().params.get("debug"))
+    if engine is None:
+        results = check_items_parallel(
+            packset, items, jobs=jobs, fmt=fmt, backend=backend, as_of=as_of, audit=audit, debug=debug
+        )
     else:
-        results = check_items(Engine(packset, backend=backend), items, fmt=fmt, as_of=as_of, audit=audit)
-    tally = Tally()
+        results = check_items(engine, items, fmt=fmt, as_of=as_of, audit=audit, debug=debug)
     progress = Progress(sys.stderr) if sys.stderr.isatty() and not quiet else None
-    collected: list[object] = []
-    out = sys.stdout
-    if fmt == "csv":
-        out.write(",".join(CSV_SUMMARY_COLUMNS) + "\n")
-    log = AuditLog(audit_log) if audit_log else None
-    try:
-        for result in results:
-            tally.add(result.outcome)
-            for problem in result.problems:
-                click.echo(problem.render(), err=True)
-            if fmt == "json":
-                collected.append(result.output)
-            elif result.output:
-                out.write(f"{result.output}\n")  # buffered: one flush per buffer, not per record
-            if log is not None and result.receipt is not None:
-                log.append(result.receipt, dt.datetime.now(dt.UTC))
-            if progress is not None:
-                progress.update(tally.total)
-    finally:
-        out.flush()
-        if log is not None:
-            log.close()
-        if progress is not None:
-            progress.done()
+    batch = write_batch(results, fmt=fmt, out=sys.stdout, report=_report, log=log, progress=progress)
+    tally = batch.tally
     if fmt == "json":
-        single = len(collected) == 1 and len(files) == 1 and tally.counts["error"] == 0
-        click.echo(dumps(collected[0] if single else collected, indent=True))
+        single = len(batch.collected) == 1 and len(files) == 1 and tally.counts["error"] == 0
+        click.echo(dumps(batch.collected[0] if single else batch.collected, indent=True))
     if not quiet and tally.total > 1:
         click.echo(tally.summary(), err=True)
+    if batch.head and not quiet:
+        click.echo(f"audit: run sealed in {audit_log} ({tally.total} record(s)); head {batch.head}", err=True)
     sys.exit(_exit_for(tally, fail_on))
+
+
+def _report(problem: Problem) -> None:
+    click.echo(_problem_line(problem), err=True)
+
+
+def _open_audit_log(
+    path: str,
+    key_file: str | None,
+    files: tuple[str, ...],
+    as_of: dt.date | None,
+    backend: str,
+    packset: PackSet,
+    quiet: bool,
+) -> AuditLog:
+    packs = tuple({"id": p.meta.id, "version": p.meta.version, "sha256": p.sha256} for p in packset.packs)
+    run = RunInfo(files, as_of.isoformat() if as_of else None, backend, packs, __version__)
+    log = AuditLog(path, run, key=load_key(key_file))
+    if log.resumed and not quiet:
+        click.echo(f"audit: resuming the unsealed run in {path} after {log.resumed} record(s)", err=True)
+    return log
 
 
 def _exit_for(tally: Tally, fail_on: str) -> int:
@@ -334,16 +357,52 @@ def audit() -> None:
     """Verify and replay audit logs written by `check --audit-log`."""
 
 
+key_file_option = click.option(
+    "--key-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help=f"HMAC key of the log (else ${ENV_KEY_FILE} or ${ENV_KEY}); without one, MACs are not checked.",
+)
+
+
 @audit.command("verify")
 @click.argument("log_file", type=click.Path(exists=True, dir_okay=False))
 @quiet_option
-def audit_verify(log_file: str) -> None:
-    """Check the hash chain of LOG_FILE. Exit 0 intact, 1 broken (the first bad line is named)."""
-    count, broken = verify_chain(log_file)
+@key_file_option
+@click.option(
+    "--anchor",
+    "anchors",
+    multiple=True,
+    metavar="HASH",
+    help="A head hash kept outside the host (a seal's hash); it must be in the log (repeatable).",
+)
+def audit_verify(log_file: str, key_file: str | None, anchors: tuple[str, ...]) -> None:
+    """Check LOG_FILE: hashes, chain, seals, and MACs with the key. Exit 0 intact, 1 broken or unsealed.
+
+    The first problem is named (`audit-chain`: edited, removed or reordered; `audit-unsealed`: a run without its
+    seal, as a crash or a cut end leaves it; `audit-mac`: forged, or another key; `audit-anchor`: an anchored head
+    is missing). What is and is not detected, with and without a key: docs/erp.md.
+    """
+    report = verify_log(log_file, key=load_key(key_file), anchors=anchors)
+    for note in report.interrupted:
+        click.echo(f"{log_file}: warning {note}", err=True)
+    broken = report.broken
     if broken is not None:
-        click.echo(f"{log_file}:{broken.line}:1: error audit-chain receipt {broken.line}: {broken.reason}", err=True)
+        click.echo(f"{log_file}:{broken.line}:1: error {broken.code} receipt {broken.line}: {broken.reason}", err=True)
         sys.exit(1)
-    click.echo(f"ok: {count} receipt(s), chain intact")
+    click.echo(report.summary())
+
+
+@audit.command("close")
+@click.argument("log_file", type=click.Path(exists=True, dir_okay=False))
+@key_file_option
+@quiet_option
+def audit_close(log_file: str, key_file: str | None) -> None:
+    """Seal the unsealed run a crash left at the end of LOG_FILE, marked interrupted, so a new run can start.
+
+    Use it when the crashed run cannot be resumed (its input is gone or changed). Exit 0 sealed, 2 nothing to close.
+    """
+    records, head = AuditLog.close_run(log_file, key=load_key(key_file))
+    click.echo(f"closed: the interrupted run had {records} record(s); head {head}")
 
 
 @audit.command("replay")

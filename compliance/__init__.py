@@ -11,6 +11,7 @@ Load packs once, evaluate many::
 from compliance._version import __version__
 from compliance.errors import ComplianceError, ExitCode, InputError, Location, PackError, Problem
 from compliance.evaluate.engine import Engine
+from compliance.evaluate.result import RecordResult
 from compliance.intake import load_transaction
 from compliance.models import (
     Citation,
@@ -38,6 +39,7 @@ __all__ = [
     "PackRef",
     "PackSet",
     "Problem",
+    "RecordResult",
     "Transaction",
     "__version__",
     "load_packs",

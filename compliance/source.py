@@ -4,6 +4,11 @@ Only plain data is read: no Python tags, no implicit timestamps (dates stay stri
 judge), and only ``true``/``false`` are booleans, so ``NO`` stays Norway. Duplicate keys are rejected
 and the size, nesting depth and alias expansion of a document are capped, so a hostile file ("billion
 laughs", a binary blob, a huge file) fails with a problem instead of hanging or exhausting memory.
+
+Numbers are kept exact or refused: an integer beyond 2**53 (where a JSON number stops being exact in
+most languages, and where a 5,000-digit literal would hit Python's int-string limit), a float that
+overflows to infinity, ``NaN``/``Infinity`` (not JSON) and a lone UTF-16 surrogate escape (not text) are
+located problems, never a crash or a value that cannot be written back as JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 from pydantic import ValidationError
@@ -22,11 +28,18 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from compliance.errors import InputError, Location, Problem
 
 __all__ = [
+    "DEFAULT_LIMITS",
+    "MAX_EXACT_INT",
+    "RECORD_LIMITS",
+    "CellLocator",
     "Document",
     "Limits",
+    "NumberRangeError",
     "PathKey",
     "Refine",
     "data_path",
+    "exact_int",
+    "finite_float",
     "load_document",
     "parse_bytes",
     "parse_text",
@@ -39,16 +52,31 @@ PathKey = tuple[str | int, ...]
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Caps applied to every document; generous for real packs and transactions."""
+    """Caps applied to every document; generous for real packs and transactions.
+
+    The last three apply to a transaction record (``compliance.io.readers`` checks them before validation,
+    for every source: file, directory, JSON Lines, CSV and standard input).
+    """
 
     max_bytes: int = 8 * 1024 * 1024
     max_depth: int = 64
     max_nodes: int = 1_000_000
     # Values built by following aliases: reuse of a citation is fine, a "billion laughs" is not.
     max_alias_nodes: int = 10_000
+    max_items: int = 10_000
+    max_parties: int = 1_000
+    max_licenses: int = 1_000
 
 
 DEFAULT_LIMITS = Limits()
+# One transaction (a YAML or JSON file, a JSON Lines line, the rows of one CSV transaction): 2 MiB holds
+# 10,000 order lines; the pure-Python YAML parser reads it in well under ten seconds.
+RECORD_LIMITS = Limits(max_bytes=2 * 1024 * 1024)
+# Above this size a JSON document's problems are located at its first line rather than at the value: finding
+# the exact position means reading the text again as YAML, which is slow for a large document.
+MAX_LOCATED_JSON = 256 * 1024
+# The largest integer every JSON reader keeps exactly (IEEE 754 doubles; RFC 8259 section 6, RFC 7493).
+MAX_EXACT_INT = 2**53
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +96,19 @@ class Document:
     line_offset: int = 0
     _lazy: dict[str, dict[PathKey, tuple[int, int]]] = field(default_factory=dict, compare=False, repr=False)
 
+    # A document built from something other than YAML/JSON text (the rows of a CSV transaction) finds the
+    # position and the source column of a data path through `cells`, only when a problem must be located;
+    # `label` says what the record is (`transaction SO-1`), in every problem's message.
+    cells: CellLocator | None = field(default=None, compare=False, repr=False)
+    label: str | None = field(default=None, compare=False)
+
     def _positions(self) -> tuple[dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]]:
         if self.text is None or self.spans:
             return self.spans, self.key_spans
         if not self._lazy:
+            if len(self.text) > MAX_LOCATED_JSON:
+                self._lazy["spans"], self._lazy["keys"] = {(): (1, 1)}, {}
+                return self._lazy["spans"], self._lazy["keys"]
             try:
                 located = parse_text(self.text, self.path)
                 self._lazy["spans"], self._lazy["keys"] = located.spans, located.key_spans
@@ -81,6 +118,12 @@ class Document:
 
     def locate(self, loc: PathKey, *, key: bool = False) -> Location:
         """The closest known position for ``loc``: the value itself, else its nearest parent."""
+        if self.cells is not None:
+            probe = tuple(loc)
+            while probe:
+                if (found := self.cells.locate(probe)) is not None:
+                    return Location(self.path, found[0], found[1])
+                probe = probe[:-1]
         spans, key_spans = self._positions()
         if key and loc in key_spans:
             line, col = key_spans[loc]
@@ -93,6 +136,31 @@ class Document:
             if not probe:
                 return Location(self.path, 1 + self.line_offset, 1)
             probe = probe[:-1]
+
+    def has_position(self, loc: PathKey) -> bool:
+        """Whether ``loc`` itself (not only a parent) has a position: a CSV cell that is empty has one."""
+        if self.cells is not None:
+            return self.cells.locate(tuple(loc)) is not None
+        return loc in self._positions()[0]
+
+    def describe(self, loc: PathKey) -> str:
+        """The field a problem is about, with its source column when the document came from one."""
+        name = ".".join(str(p) for p in loc) or "(document)"
+        probe = tuple(loc)
+        column = None
+        while self.cells is not None and probe and (column := self.cells.column(probe)) is None:
+            probe = probe[:-1]
+        if column:
+            name += f" (column {column})"
+        return f"{self.label}, {name}" if self.label else name
+
+
+class CellLocator(Protocol):
+    """Where a value of a tabular record is: (line, column) and the source column's header, or None."""
+
+    def locate(self, loc: PathKey) -> tuple[int, int] | None: ...
+
+    def column(self, loc: PathKey) -> str | None: ...
 
 
 _INT = re.compile(r"^[-+]?[0-9]+$")
@@ -239,7 +307,15 @@ class _Builder:
             self._fail(node, "yaml-tag", f"tag {node.tag!r} is not allowed; packs hold plain data only")
             return None
         if isinstance(node, ScalarNode):
-            return _scalar(node)
+            try:
+                value = _scalar(node)
+            except NumberRangeError as bad:
+                self._fail(node, "number-range", str(bad), help="write the value as text, or correct it")
+                return None
+            if isinstance(value, str) and _SURROGATE.search(value):
+                self._fail(node, "encoding", "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff); it is not text")
+                return None
+            return value
         if isinstance(node, SequenceNode):
             return [self.build(child, (*loc, i), depth + 1, aliased) for i, child in enumerate(node.value)]
         if isinstance(node, MappingNode):
@@ -248,7 +324,7 @@ class _Builder:
                 if not isinstance(key_node, ScalarNode):
                     self._fail(key_node, "yaml-key", "a mapping key must be a plain scalar")
                     continue
-                key = str(key_node.value) if key_node.tag == _STR_TAG else str(_scalar(key_node))
+                key = str(key_node.value) if key_node.tag == _STR_TAG else _key_text(key_node)
                 if key == "<<":
                     self._fail(key_node, "yaml-merge", "merge keys (<<) are not supported; write the keys out")
                     continue
@@ -262,11 +338,51 @@ class _Builder:
         return None
 
 
+def _key_text(node: ScalarNode) -> str:
+    try:
+        return str(_scalar(node))
+    except NumberRangeError:
+        return str(node.value)
+
+
 class _TooBig(Exception):
     def __init__(self, node: Node, why: str) -> None:
         super().__init__(why)
         self.node = node
         self.why = why
+
+
+class NumberRangeError(ValueError):
+    """A number literal that cannot be kept exactly (see the module docstring)."""
+
+    def __init__(self, message: str, literal: str) -> None:
+        super().__init__(message)
+        self.literal = literal
+
+
+def exact_int(text: str) -> int:
+    """``int(text)`` for an integer JSON and every JSON reader keep exactly; :class:`NumberRangeError` otherwise.
+
+    The length is checked before converting: Python refuses to convert more than 4,300 digits at all.
+    """
+    digits = text.lstrip("+-").lstrip("0")
+    value = int(text) if len(digits) <= 16 else None
+    if value is None or abs(value) > MAX_EXACT_INT:
+        shown = text if len(text) <= 24 else f"{text[:12]}...({len(digits)} digits)"
+        raise NumberRangeError(f"number {shown} is too large: integers beyond 2^53 are not exact in JSON", text)
+    return value
+
+
+def finite_float(text: str) -> float:
+    value = float(text)
+    if value != value or value in (_INF, -_INF):
+        shown = text if len(text) <= 24 else f"{text[:12]}..."
+        raise NumberRangeError(f"number {shown} is out of range (it is not a finite number)", text)
+    return value
+
+
+_INF = float("inf")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _scalar(node: ScalarNode) -> object:
@@ -276,9 +392,9 @@ def _scalar(node: ScalarNode) -> object:
     if node.tag == "tag:yaml.org,2002:null":
         return None
     if node.tag == "tag:yaml.org,2002:int":
-        return int(value)
+        return exact_int(value)
     if node.tag == "tag:yaml.org,2002:float":
-        return float(value)
+        return finite_float(value)
     return value
 
 
@@ -352,17 +468,60 @@ def _parse_json(text: str, path: str, limits: Limits) -> Document:
                 seen.add(key)
         return out
 
+    suspect = _SUSPECT.search(text) is not None
     try:
-        data = json.loads(text, object_pairs_hook=pairs)
+        if suspect:  # a long digit run, a large exponent or a surrogate escape: check every number and string
+            data = json.loads(
+                text, object_pairs_hook=pairs, parse_int=exact_int, parse_float=finite_float, parse_constant=_constant
+            )
+        else:
+            data = json.loads(text, object_pairs_hook=pairs, parse_constant=_constant)
     except json.JSONDecodeError as exc:
         raise InputError(
             [Problem(Location(path, exc.lineno, exc.colno), "json-syntax", f"JSON syntax error: {exc.msg}")]
         ) from None
+    except NumberRangeError as bad:
+        at = text.find(bad.literal)
+        raise InputError([Problem(_position(text, path, max(at, 0)), "number-range", str(bad))]) from None
     except RecursionError:
         raise InputError([Problem(Location(path, 1, 1), "too-large", "document refused: nesting too deep")]) from None
+    if suspect and _has_lone_surrogate(data):
+        escape = re.search(r"\\u[dD][89a-fA-F]", text)
+        loc = _position(text, path, escape.start() if escape else 0)
+        raise InputError(
+            [
+                Problem(
+                    loc, "encoding", "a string holds a lone UTF-16 surrogate escape (\\ud800-\\udfff); it is not text"
+                )
+            ]
+        )
     if problems:
         raise InputError(problems)
     return Document(path, data, text=text)
+
+
+# What makes the checked (slower) JSON parse necessary: 16 digits in a row, a three-digit exponent, or an
+# escape of a UTF-16 surrogate. Ordinary transactions have none of these.
+_SUSPECT = re.compile(r"[0-9]{16}|[eE][-+]?[0-9]{3}|\\u[dD][89a-fA-F]")
+
+
+def _constant(name: str) -> object:
+    raise NumberRangeError(f"{name} is not a JSON number", name)
+
+
+def _position(text: str, path: str, offset: int) -> Location:
+    line = text.count("\n", 0, offset) + 1
+    return Location(path, line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+
+
+def _has_lone_surrogate(data: object) -> bool:
+    if isinstance(data, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in data)
+    if isinstance(data, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_has_lone_surrogate(v) for v in data)
+    return False
 
 
 def read_bounded(path: str | Path, name: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
@@ -405,7 +564,14 @@ def parse_bytes(raw: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, fmt: 
     """Decode (UTF-8 only) and parse; binary data and other encodings are a located problem, never a crash."""
     if len(raw) > limits.max_bytes:
         raise InputError(
-            [Problem(Location(name), "too-large", f"input is {len(raw)} bytes; the limit is {limits.max_bytes}")]
+            [
+                Problem(
+                    Location(name, 1, 1),
+                    "too-large",
+                    f"input is larger than the limit of {limits.max_bytes} bytes for one document",
+                    help="a stream of many transactions streams as JSON Lines or CSV (one record per line)",
+                )
+            ]
         )
     for bom, encoding in _WIDE_BOMS.items():
         if raw.startswith(bom):
@@ -469,7 +635,7 @@ def pydantic_problems(
         loc, kind = data_path(doc.data, tuple(err["loc"]), err["type"])
         msg = str(err["msg"]).removeprefix("Value error, ")
         help_text = None
-        field_name = ".".join(str(p) for p in loc) or "(document)"
+        field_name = doc.describe(loc)
         if kind == "extra_forbidden":
             key = str(loc[-1]) if loc else ""
             location = doc.locate(loc, key=True)
@@ -479,7 +645,7 @@ def pydantic_problems(
                 help_text = f"did you mean {close[0]!r}?"
             code = "unknown-key"
         elif kind == "missing":
-            location = doc.locate(loc[:-1])
+            location = doc.locate(loc if doc.cells is not None and doc.has_position(loc) else loc[:-1])
             msg = f"required field {str(loc[-1])!r} is missing"
             code = "missing-field"
         else:

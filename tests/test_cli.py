@@ -149,9 +149,11 @@ def test_internal_error_is_one_line_and_never_a_success(monkeypatch: pytest.Monk
     monkeypatch.setattr(Engine, "decide", broken)
     code, out, err = run("check", str(EXAMPLES / "h20-to-china.yaml"))
     assert code == 2 and out == ""
-    assert err.strip().splitlines() == [
-        "error: internal error: RuntimeError: simulated fault (rerun with --debug for details)"
-    ]
+    # an error record in the record's place (issue 11: the batch goes on), not a stopped batch
+    assert err.strip().splitlines()[0] == (
+        f"{EXAMPLES / 'h20-to-china.yaml'}:1:1: error internal-error internal error while checking this record: "
+        "RuntimeError: simulated fault; it was not decided"
+    )
     debug = CliRunner().invoke(main, ["--debug", "check", str(EXAMPLES / "h20-to-china.yaml"), "--rules", str(RULES)])
     assert isinstance(debug.exception, RuntimeError)
 

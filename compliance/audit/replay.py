@@ -1,4 +1,9 @@
-"""Replaying an audit log: re-evaluate each receipt's stored input and report decisions that differ."""
+"""Replaying an audit log: re-evaluate each decision receipt's stored input and report decisions that differ.
+
+Format-2 logs (and format-1 logs of 0.1) are read; ``start``, ``resume`` and ``seal`` receipts carry no
+decision, and an ``error`` receipt records a record that was never decided (its problems), so neither is
+replayed; both are counted.
+"""
 
 from __future__ import annotations
 
@@ -19,16 +24,26 @@ class ReplayReport:
     checked: int = 0
     changed: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    errors: int = 0  # error receipts: records that were not decided
 
     def lines(self) -> list[str]:
         out = [*self.unreadable, *self.changed]
-        out.append(f"{self.checked} receipt(s) replayed: {len(self.changed)} differ, {len(self.unreadable)} unreadable")
+        tail = f"; {self.errors} error record(s) not replayed" if self.errors else ""
+        out.append(
+            f"{self.checked} receipt(s) replayed: {len(self.changed)} differ, {len(self.unreadable)} unreadable{tail}"
+        )
         return out
 
 
 def replay(engine: Engine, path: str | Path) -> ReplayReport:
     report = ReplayReport()
     for number, _text, data in read_receipts(path):
+        kind = data.get("kind", "decision") if data else "decision"
+        if kind == "error":
+            report.errors += 1
+            continue
+        if kind != "decision":
+            continue
         report.checked += 1
         stored = data.get("input") if data else None
         if data is None or not isinstance(stored, dict):

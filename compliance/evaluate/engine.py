@@ -13,9 +13,10 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Literal, overload
 
 from compliance._version import __version__
-from compliance.errors import Location, PackError, Problem
+from compliance.errors import InputError, Location, PackError, Problem
 from compliance.evaluate.enrich import Enricher
 from compliance.evaluate.facts import Line, PartyFacts
 from compliance.evaluate.horizon import Horizon
@@ -34,13 +35,15 @@ from compliance.evaluate.resolve import (
     resolve_line,
     worst,
 )
+from compliance.evaluate.result import RecordResult
 from compliance.evaluate.values import CitationValue, DecisionValue, FindingValue, citation_value, to_model
-from compliance.intake import transaction_from_mapping
+from compliance.intake import transaction_from_document, transaction_from_mapping
 from compliance.models.decision import Decision, PackRef
 from compliance.models.pack import Product
 from compliance.models.transaction import Transaction
 from compliance.packs.load import load_packs
 from compliance.packs.packset import PackSet
+from compliance.source import Document
 
 __all__ = ["Engine"]
 
@@ -120,11 +123,80 @@ class Engine:
         """Decide one transaction as of ``as_of`` (default: the transaction's own ``date``)."""
         return to_model(self.decide(tx, as_of=as_of))
 
+    @overload
     def evaluate_many(
-        self, txs: Iterable[Transaction | Mapping[str, object]], *, as_of: dt.date | None = None
+        self,
+        txs: Iterable[Transaction | Mapping[str, object]],
+        *,
+        as_of: dt.date | None = None,
+        on_error: Literal["raise"] = "raise",
+        source: str = "<input>",
+    ) -> Iterator[Decision]: ...
+
+    @overload
+    def evaluate_many(
+        self,
+        txs: Iterable[Transaction | Mapping[str, object]],
+        *,
+        as_of: dt.date | None = None,
+        on_error: Literal["return"],
+        source: str = "<input>",
+    ) -> Iterator[RecordResult]: ...
+
+    def evaluate_many(
+        self,
+        txs: Iterable[Transaction | Mapping[str, object]],
+        *,
+        as_of: dt.date | None = None,
+        on_error: Literal["raise", "return"] = "raise",
+        source: str = "<input>",
+    ) -> Iterator[Decision] | Iterator[RecordResult]:
+        """Decide each transaction in order (a generator).
+
+        ``on_error="raise"`` (the default) stops at the first record that cannot be evaluated, raising
+        :class:`InputError` located at ``source:N`` (N: the 1-based position) and naming the transaction id.
+        ``on_error="return"`` never stops: it yields one :class:`RecordResult` per record, a decision or the
+        problems in its place (``input-error``; ``internal-error`` when the engine itself failed on it), which
+        serialises as ``compliance check --format jsonl`` does (``result.to_dict()``, ``result.to_json()``).
+        """
+        if on_error not in ("raise", "return"):
+            raise ValueError(f"on_error must be 'raise' or 'return', not {on_error!r}")
+        if on_error == "return":
+            return self._results(txs, as_of, source)
+        return self._decisions(txs, as_of, source)
+
+    def _decisions(
+        self, txs: Iterable[Transaction | Mapping[str, object]], as_of: dt.date | None, source: str
     ) -> Iterator[Decision]:
-        for tx in txs:
-            yield self.evaluate(tx, as_of=as_of)
+        for number, tx in enumerate(txs, start=1):
+            try:
+                valid = tx if isinstance(tx, Transaction) else _validated(tx, source, number)
+                yield self.evaluate(valid, as_of=as_of)
+            except InputError:
+                raise
+            except Exception as exc:
+                exc.add_note(f"while evaluating record {number} of {source} ({_tid(tx)})")
+                raise
+
+    def _results(
+        self, txs: Iterable[Transaction | Mapping[str, object]], as_of: dt.date | None, source: str
+    ) -> Iterator[RecordResult]:
+        for number, tx in enumerate(txs, start=1):
+            try:
+                valid = tx if isinstance(tx, Transaction) else _validated(tx, source, number)
+            except InputError as err:
+                yield RecordResult(source, number, None, err.problems)
+                continue
+            try:
+                yield RecordResult(source, number, self.evaluate(valid, as_of=as_of))
+            except Exception as exc:  # the per-record boundary: one result per record, the rest still decided
+                problem = Problem(
+                    Location(source, number, 1),
+                    "internal-error",
+                    f"{_tid(tx)}: internal error: {type(exc).__name__}: {exc}; the record was not decided",
+                    help="please report this with the record",
+                )
+                yield RecordResult(source, number, None, (problem,), "internal-error")
 
     def decide(self, tx: Transaction | Mapping[str, object], *, as_of: dt.date | None = None) -> DecisionValue:
         """Like :meth:`evaluate`, as a plain value (``compliance.evaluate.values``) for writers that render it."""
@@ -227,6 +299,27 @@ class Engine:
             )
         out += owner_findings(on, parties, self.packset, self._owner_from, self._citations)
         return out
+
+
+def _tid(tx: object) -> str:
+    tid = tx.id if isinstance(tx, Transaction) else tx.get("id") if isinstance(tx, Mapping) else None
+    return f"transaction {tid}" if isinstance(tid, str) and tid.strip() else "transaction without an id"
+
+
+def _validated(tx: object, source: str, number: int) -> Transaction:
+    """A mapping validated, its problems located at ``source:number`` and naming the transaction."""
+    if not isinstance(tx, Mapping):
+        raise InputError(
+            [
+                Problem(
+                    Location(source, number, 1),
+                    "not-a-mapping",
+                    f"record {number} is a {type(tx).__name__}; a transaction is a mapping of fields",
+                )
+            ]
+        )
+    label = _tid(tx)
+    return transaction_from_document(Document(source, dict(tx), {(): (number, 1)}, label=label))
 
 
 def _citations(packset: PackSet) -> dict[int, tuple[CitationValue, ...]]:

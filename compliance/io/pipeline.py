@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from itertools import islice
 
 from compliance.audit.receipts import ReceiptInput, receipt_input
-from compliance.errors import Problem
+from compliance.errors import Location, Problem
 from compliance.evaluate.engine import Engine
-from compliance.io.readers import RawLine, Record, parse_raw, validated
+from compliance.io.readers import RawLine, parse_raw
+from compliance.io.records import Record, validated
 from compliance.io.writers import Format, render
 from compliance.packs.packset import PackSet
 
@@ -41,7 +42,10 @@ CHUNK = 256
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """One output per input record: its outcome, what the writer prints, and the receipt content if audited."""
+    """One output per input record: its outcome, what the writer prints, and the receipt content if audited.
+
+    An error result (``outcome == "error"``) carries its problems; its receipt is written from them.
+    """
 
     source: str
     record: int
@@ -49,18 +53,49 @@ class Result:
     problems: tuple[Problem, ...]
     output: object  # str (text, jsonl, csv), or the JSON-ready data (json)
     receipt: ReceiptInput | None = None
+    transaction_id: str | None = None
 
 
 def check_item(
-    engine: Engine, item: Record | RawLine, *, fmt: Format, as_of: dt.date | None = None, audit: bool = False
+    engine: Engine,
+    item: Record | RawLine,
+    *,
+    fmt: Format,
+    as_of: dt.date | None = None,
+    audit: bool = False,
+    debug: bool = False,
 ) -> Result:
-    """Parse (if raw), validate, decide and render one record."""
-    record = validated(parse_raw(item) if isinstance(item, RawLine) else item)
-    if record.transaction is None:
-        return Result(record.source, record.record, "error", record.problems, render(record, None, fmt))
-    decision = engine.decide(record.transaction, as_of=as_of)
-    receipt = receipt_input(record.transaction, decision) if audit else None
-    return Result(record.source, record.record, decision.decision, (), render(record, decision, fmt), receipt)
+    """Parse (if raw), validate, decide and render one record; whatever happens, one result for it.
+
+    An exception here is a defect in the engine, not in the record, but the batch must account for the
+    record and go on: it becomes an ``internal-error`` record naming the exception (exit 2, never an allow).
+    With ``debug`` the exception propagates instead (``compliance --debug``: the traceback).
+    """
+    try:
+        record = validated(parse_raw(item) if isinstance(item, RawLine) else item)
+        if record.transaction is None:
+            return _error(record, fmt)
+        decision = engine.decide(record.transaction, as_of=as_of)
+        receipt = receipt_input(record.transaction, decision) if audit else None
+        output = render(record, decision, fmt)
+    except Exception as exc:  # the per-record boundary: report the record, keep the batch
+        if debug:
+            raise
+        problem = Problem(
+            Location(item.source, item.record, 1),
+            "internal-error",
+            f"internal error while checking this record: {type(exc).__name__}: {exc}; it was not decided",
+            help="please report this with the record (rerun with --debug for the traceback); the other records "
+            "were checked",
+        )
+        return _error(Record(item.source, item.record, None, (problem,), error_code="internal-error"), fmt)
+    return Result(record.source, record.record, decision.decision, (), output, receipt)
+
+
+def _error(record: Record, fmt: Format) -> Result:
+    return Result(
+        record.source, record.record, "error", record.problems, render(record, None, fmt), None, record.transaction_id
+    )
 
 
 def check_items(
@@ -70,9 +105,10 @@ def check_items(
     fmt: Format,
     as_of: dt.date | None = None,
     audit: bool = False,
+    debug: bool = False,
 ) -> Iterator[Result]:
     for item in items:
-        yield check_item(engine, item, fmt=fmt, as_of=as_of, audit=audit)
+        yield check_item(engine, item, fmt=fmt, as_of=as_of, audit=audit, debug=debug)
 
 
 # Worker-process state: one engine per worker process, built by the initializer.
@@ -108,9 +144,9 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _work(chunk: list[Record | RawLine], fmt: Format, as_of: dt.date | None, audit: bool) -> list[Result]:
+def _work(chunk: list[Record | RawLine], fmt: Format, as_of: dt.date | None, audit: bool, debug: bool) -> list[Result]:
     assert _worker_engine is not None
-    return [check_item(_worker_engine, item, fmt=fmt, as_of=as_of, audit=audit) for item in chunk]
+    return [check_item(_worker_engine, item, fmt=fmt, as_of=as_of, audit=audit, debug=debug) for item in chunk]
 
 
 def _start_method() -> str:
@@ -131,6 +167,7 @@ def check_items_parallel(
     backend: str = "durable",
     as_of: dt.date | None = None,
     audit: bool = False,
+    debug: bool = False,
 ) -> Iterator[Result]:
     """Evaluate in ``jobs`` worker processes; results come back in input order."""
     method = _start_method()
@@ -148,7 +185,7 @@ def check_items_parallel(
                 chunk = list(islice(iterator, CHUNK))
                 if not chunk:
                     break
-                pending.append(pool.submit(_work, chunk, fmt, as_of, audit))
+                pending.append(pool.submit(_work, chunk, fmt, as_of, audit, debug))
             if not pending:
                 return
             yield from pending.popleft().result()

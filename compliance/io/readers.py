@@ -1,33 +1,39 @@
-"""Batch input: many transactions from files, directories, JSON Lines or CSV, streamed one record at a time.
+"""Batch input: many transactions from files, directories, JSON Lines, CSV or stdin, streamed one record at a time.
 
 Every record the user gave comes out as exactly one :class:`Record`: a transaction, or the problems that
-stopped it. Nothing is skipped silently; input count = output count.
-
-CSV: one row per order line. Rows of one transaction share a transaction id and must be contiguous (so a
-batch streams in bounded memory). Transaction-level fields are read from the first row of each group.
-Default column names are below; ``--csv-map FILE`` renames them (YAML: ``field: "Column Header"``).
+stopped it. Nothing is skipped silently; input count = output count, whatever a record holds (a bad byte, a
+number too long to convert, a cell over the CSV field limit, an unterminated quote, a line of any length).
+Every source, standard input included, is read in bounded pieces: a record (a file, a JSON Lines line, the
+rows of a CSV transaction) is capped at ``RECORD_LIMITS.max_bytes`` and at ``max_items`` order lines,
+``max_parties`` parties and ``max_licenses`` licences; over a cap, it is an error record, located. Standard
+input is sniffed (JSON Lines, JSON, YAML or CSV) unless ``--input-format`` says. CSV: :mod:`compliance.io.csv_input`.
 """
 
 from __future__ import annotations
 
-import csv
-import difflib
 import io
+import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
 from compliance.errors import InputError, Location, Problem
-from compliance.intake import transaction_from_document
-from compliance.models.transaction import PARTY_ROLES, Transaction
-from compliance.source import Document, load_document, parse_bytes, parse_text
+from compliance.io.csv_input import CSV_COLUMNS, CsvColumn, CsvMap, csv_options, load_csv_map, read_csv
+from compliance.io.csv_rows import detect_delimiter, split_cells
+from compliance.io.records import Record, file_error, make_record, numbered_lines, too_long, validated
+from compliance.source import RECORD_LIMITS, Document, load_document, parse_bytes, parse_text
 
 __all__ = [
     "CSV_COLUMNS",
+    "STDIN",
+    "CsvColumn",
+    "CsvMap",
     "InputFormat",
     "RawLine",
     "Record",
+    "csv_options",
     "load_csv_map",
     "parse_raw",
     "raw_lines",
@@ -39,77 +45,6 @@ __all__ = [
 ]
 
 InputFormat = Literal["auto", "yaml", "json", "jsonl", "csv"]
-
-# field -> default CSV header. Party columns exist per role: `<role>_name`, `<role>_country`,
-# `<role>_headquarters`; spec columns are `spec_<name>` (e.g. `spec_tpp`).
-CSV_COLUMNS: dict[str, str] = {
-    "id": "transaction_id",
-    "date": "date",
-    "activity": "activity",
-    "exporter_name": "exporter_name",
-    "exporter_country": "exporter_country",
-    "destination": "destination",
-    "destination_subdivision": "destination_subdivision",
-    "end_use": "end_use",
-    "end_use_codes": "end_use_codes",  # separated by ';'
-    "line": "line",
-    "product": "product",
-    "description": "description",
-    "eccn": "eccn",
-    "origin": "origin",
-    "quantity": "quantity",
-    "unit_value": "unit_value",
-    "currency": "currency",
-    "datacenter": "datacenter",
-    "hs_code": "hs_code",
-    "license_id": "license_id",
-    "license_authority": "license_authority",
-    "license_products": "license_products",  # separated by ';'
-    "license_eccns": "license_eccns",
-    "license_destinations": "license_destinations",
-    "license_valid_from": "license_valid_from",
-    "license_valid_to": "license_valid_to",
-}
-for _role in PARTY_ROLES:
-    for _part in ("name", "country", "headquarters"):
-        CSV_COLUMNS[f"{_role}_{_part}"] = f"{_role}_{_part}"
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One input record: where it came from and either a transaction or why it could not be read.
-
-    A record read with ``validate=False`` carries its parsed ``document`` instead, to be validated later
-    (in a worker process, where the cost is spread over the cores); :func:`validated` does that.
-    """
-
-    source: str
-    record: int  # 1-based line (JSONL), first row (CSV) or 1 (a whole file)
-    transaction: Transaction | None
-    problems: tuple[Problem, ...] = ()
-    document: Document | None = None
-
-    def error_dict(self) -> dict[str, object]:
-        return {
-            "source": self.source,
-            "record": self.record,
-            "error": {"code": "input-error", "problems": [p.to_dict() for p in self.problems]},
-        }
-
-
-def validated(record: Record) -> Record:
-    """The record with its document validated into a transaction (or into problems)."""
-    if record.document is None:
-        return record
-    try:
-        return Record(record.source, record.record, transaction_from_document(record.document))
-    except InputError as err:
-        return Record(record.source, record.record, None, err.problems)
-
-
-def _record(doc: Document, record: int, validate: bool = True) -> Record:
-    pending = Record(doc.path, record, None, (), doc)
-    return validated(pending) if validate else pending
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,168 +77,27 @@ def parse_raw(raw: RawLine, validate: bool = True) -> Record:
             Problem(Location(name, number, p.location.col), p.code, p.message, help=p.help) for p in err.problems
         )
         return Record(name, number, None, problems)
-    return _record(Document(name, doc.data, text=text, line_offset=number - 1), number, validate)
+    return make_record(Document(name, doc.data, text=text, line_offset=number - 1), number, validate)
 
 
-def raw_lines(stream: Iterable[bytes], name: str) -> Iterator[RawLine]:
-    """Each non-blank line of a JSON Lines byte stream. Lines end at ``\n`` only: a stray ``\r`` inside a
-    record is whitespace to JSON, not a record boundary, and a bad byte spoils its own line alone."""
-    for number, line in enumerate(stream, start=1):
-        if line.strip():  # blank lines are not records
+def raw_lines(stream: IO[bytes] | Iterable[bytes], name: str) -> Iterator[RawLine | Record]:
+    """Each non-blank line of a JSON Lines byte stream, bounded in length. Lines end at ``\\n`` only: a stray
+    ``\\r`` inside a record is whitespace to JSON, not a record boundary, and a bad byte spoils its own line
+    alone. A line over the record size limit is an error :class:`Record` in its place."""
+    cap = RECORD_LIMITS.max_bytes
+    for number, line in numbered_lines(stream, cap):
+        if line is None:
+            yield Record(name, number, None, (too_long(name, number, cap),))
+        elif line.strip():  # blank lines are not records
             yield RawLine(name, number, line)
 
 
 def read_jsonl(stream: IO[bytes] | IO[str], name: str, validate: bool = True) -> Iterator[Record]:
-    binary: Iterable[bytes] = _encoded(stream) if isinstance(stream.read(0), str) else stream  # type: ignore[assignment]
-    for raw in raw_lines(binary, name):
-        yield parse_raw(raw, validate)
+    for raw in raw_lines(stream, name):  # type: ignore[arg-type]
+        yield raw if isinstance(raw, Record) else parse_raw(raw, validate)
 
 
-def _encoded(stream: IO[bytes] | IO[str]) -> Iterator[bytes]:
-    for line in stream:
-        yield line.encode("utf-8") if isinstance(line, str) else line
-
-
-def _split(cell: str) -> list[str]:
-    return [part.strip() for part in cell.split(";") if part.strip()]
-
-
-def _number(cell: str) -> object:
-    try:
-        return int(cell) if cell.lstrip("-").isdigit() else float(cell)
-    except ValueError:
-        return cell  # left as text so the model reports the field
-
-
-def _row_item(row: Mapping[str, str], col: Mapping[str, str]) -> dict[str, object]:
-    item: dict[str, object] = {}
-    for field in ("product", "description", "eccn", "origin", "currency", "hs_code"):
-        if row.get(col[field]):
-            item[field] = row[col[field]].strip()
-    for field in ("line", "quantity", "unit_value"):
-        if row.get(col[field]):
-            item[field] = _number(row[col[field]].strip())
-    if row.get(col["datacenter"]):
-        flag = row[col["datacenter"]].strip().lower()
-        item["datacenter"] = {"true": True, "false": False}.get(flag, flag)
-    specs = {
-        k.removeprefix("spec_"): _number(v.strip())
-        for k, v in row.items()
-        if k and k.startswith("spec_") and v and v.strip()
-    }
-    if specs:
-        item["specs"] = specs
-    return item
-
-
-def _row_transaction(row: Mapping[str, str], col: Mapping[str, str]) -> dict[str, object]:
-    def cell(field: str) -> str | None:
-        value = row.get(col[field])
-        return value.strip() if value and value.strip() else None
-
-    tx: dict[str, object] = {}
-    for field in ("id", "date", "activity", "destination", "destination_subdivision", "end_use"):
-        if (value := cell(field)) is not None:
-            tx[field] = value
-    if (codes := cell("end_use_codes")) is not None:
-        tx["end_use_codes"] = _split(codes)
-    if cell("exporter_name") or cell("exporter_country"):
-        tx["exporter"] = {
-            k: v for k, v in (("name", cell("exporter_name")), ("country", cell("exporter_country"))) if v
-        }
-    parties = []
-    for role in PARTY_ROLES:
-        name = cell(f"{role}_name")
-        if name:
-            party: dict[str, object] = {"role": role, "name": name}
-            if (country := cell(f"{role}_country")) is not None:
-                party["country"] = country
-            if (hq := cell(f"{role}_headquarters")) is not None:
-                party["headquarters"] = hq
-            parties.append(party)
-    if parties:
-        tx["parties"] = parties
-    if cell("license_id"):
-        lic: dict[str, object] = {"id": cell("license_id")}
-        for field, key in (
-            ("license_authority", "authority"),
-            ("license_valid_from", "valid_from"),
-            ("license_valid_to", "valid_to"),
-        ):
-            if (value := cell(field)) is not None:
-                lic[key] = value
-        for field, key in (
-            ("license_products", "products"),
-            ("license_eccns", "eccns"),
-            ("license_destinations", "destinations"),
-        ):
-            if (value := cell(field)) is not None:
-                lic[key] = _split(value)
-        tx["licenses"] = [lic]
-    return tx
-
-
-def read_csv(
-    stream: IO[str], name: str, mapping: Mapping[str, str] | None = None, validate: bool = True
-) -> Iterator[Record]:
-    col = {**CSV_COLUMNS, **(mapping or {})}
-    reader = csv.DictReader(stream)
-    missing = [
-        col[f] for f in ("id", "date", "destination") if reader.fieldnames is None or col[f] not in reader.fieldnames
-    ]
-    if missing:
-        yield Record(
-            name,
-            1,
-            None,
-            (
-                Problem(
-                    Location(name, 1, 1),
-                    "csv-header",
-                    f"CSV header lacks column(s): {', '.join(missing)}",
-                    help="name the columns as in docs/erp.md or pass --csv-map",
-                ),
-            ),
-        )
-        return
-    seen: set[str] = set()
-    group: list[tuple[int, dict[str, str]]] = []
-
-    def flush() -> Record:
-        first_row, first = group[0]
-        tx = _row_transaction(first, col)
-        tx["items"] = [_row_item(row, col) for _, row in group]
-        spans: dict[tuple[str | int, ...], tuple[int, int]] = {(): (first_row, 1)}
-        for i, (row_no, _) in enumerate(group):
-            spans[("items", i)] = (row_no, 1)
-        return _record(Document(name, tx, spans), first_row, validate)
-
-    for row in reader:
-        row_no = reader.line_num
-        tid = (row.get(col["id"]) or "").strip()
-        if group and tid != (group[0][1].get(col["id"]) or "").strip():
-            yield flush()
-            group = []
-        if not group and tid and tid in seen:
-            yield Record(
-                name,
-                row_no,
-                None,
-                (
-                    Problem(
-                        Location(name, row_no, 1),
-                        "csv-not-contiguous",
-                        f"rows of transaction {tid!r} are not contiguous; this row was not evaluated",
-                        help="sort the export by transaction id",
-                    ),
-                ),
-            )
-            continue
-        if not group:
-            seen.add(tid)
-        group.append((row_no, dict(row)))
-    if group:
-        yield flush()
+# ---------------------------------------------------------------------------------------------- sources
 
 
 def _detect(path: str, fmt: InputFormat) -> str:
@@ -318,7 +112,7 @@ def read_sources(
     *,
     fmt: InputFormat = "auto",
     stdin: IO[bytes] | None = None,
-    csv_map: Mapping[str, str] | None = None,
+    csv_map: CsvMap | Mapping[str, str] | None = None,
     validate: bool = True,
 ) -> Iterator[Record]:
     """Stream records from paths, directories (their *.yaml, *.yml, *.json, *.jsonl, *.csv) or ``-`` (stdin)."""
@@ -331,10 +125,11 @@ def read_items(
     *,
     fmt: InputFormat = "auto",
     stdin: IO[bytes] | None = None,
-    csv_map: Mapping[str, str] | None = None,
+    csv_map: CsvMap | Mapping[str, str] | None = None,
     validate: bool = True,
 ) -> Iterator[Record | RawLine]:
     """Like :func:`read_sources`, but JSON Lines come as undecoded :class:`RawLine` (parsed by the consumer)."""
+    cmap = CsvMap.of(csv_map)
     for source in sources:
         if source == "-":
             if stdin is None:
@@ -342,8 +137,7 @@ def read_items(
                     "<stdin>", 1, None, (Problem(Location("<stdin>"), "no-stdin", "standard input is not available"),)
                 )
                 continue
-            kind: str = fmt if fmt != "auto" else "jsonl"
-            yield from _read_stream(stdin, "<stdin>", kind, csv_map, validate)
+            yield from _read_stdin(stdin, fmt, cmap, validate)
             continue
         path = Path(source)
         if path.is_dir():
@@ -352,68 +146,134 @@ def read_items(
                 for p in path.rglob("*")
                 if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json", ".jsonl", ".ndjson", ".csv")
             )
-            yield from read_items([str(p) for p in files], fmt=fmt, csv_map=csv_map, stdin=stdin, validate=validate)
+            yield from read_items([str(p) for p in files], fmt=fmt, csv_map=cmap, stdin=stdin, validate=validate)
             continue
         kind = _detect(source, fmt)
         if kind in ("jsonl", "csv"):
             try:
                 with open(path, "rb") as stream:
-                    yield from _read_stream(stream, source, kind, csv_map, validate)
+                    yield from _read_stream(stream, source, kind, cmap, validate)
             except OSError as exc:
-                yield Record(
-                    source,
-                    1,
-                    None,
-                    (Problem(Location(source), "unreadable", f"cannot read file: {exc.strerror or exc}"),),
-                )
-            except UnicodeDecodeError:
-                yield Record(source, 1, None, (Problem(Location(source), "encoding", "file is not valid UTF-8 text"),))
+                yield file_error(source, 1, "unreadable", f"cannot read file: {exc.strerror or exc}", None)
             continue
         try:
-            doc = load_document(path)
+            doc = load_document(path, limits=RECORD_LIMITS, display=source)
         except InputError as err:
             yield Record(source, 1, None, err.problems)
             continue
-        yield _record(doc, 1, validate)
+        yield make_record(doc, 1, validate)
 
 
-def _read_stream(
-    stream: IO[bytes], name: str, kind: str, csv_map: Mapping[str, str] | None, validate: bool
-) -> Iterator[Record | RawLine]:
+def _read_stream(stream: IO[bytes], name: str, kind: str, cmap: CsvMap, validate: bool) -> Iterator[Record | RawLine]:
     if kind == "jsonl":
         yield from raw_lines(stream, name)
     elif kind == "csv":
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-        try:
-            yield from read_csv(text, name, csv_map, validate)
-        finally:
-            text.detach()  # the caller owns (and closes) the byte stream
+        yield from read_csv(stream, name, cmap, validate)
     else:
+        raw = stream.read(RECORD_LIMITS.max_bytes + 1)  # bounded: standard input may be endless
         try:
-            doc = parse_bytes(stream.read(), name, fmt="json" if kind == "json" else "yaml")
+            doc = parse_bytes(raw, name, limits=RECORD_LIMITS, fmt="json" if kind == "json" else "yaml")
         except InputError as err:
             yield Record(name, 1, None, err.problems)
             return
-        yield _record(doc, 1, validate)
+        yield make_record(doc, 1, validate)
 
 
-def load_csv_map(path: str) -> dict[str, str]:
-    """A ``--csv-map`` file: YAML ``field: "Column Header"``; any problem is a located :class:`InputError`."""
-    doc = load_document(path)
-    if not isinstance(doc.data, dict) or not all(isinstance(v, str) for v in doc.data.values()):
-        raise InputError(
-            [Problem(doc.locate(()), "csv-map", "the CSV map must be a mapping of field -> column header")]
-        )
-    problems = [
-        Problem(doc.locate((key,), key=True), "csv-map", f"unknown field {key!r}", help=_did_you_mean(key))
-        for key in doc.data
-        if key not in CSV_COLUMNS
-    ]
-    if problems:
-        raise InputError(problems)
-    return {str(k): str(v) for k, v in doc.data.items()}
+STDIN = "<stdin>"
 
 
-def _did_you_mean(key: str) -> str | None:
-    close = difflib.get_close_matches(key, list(CSV_COLUMNS), n=1)
-    return f"did you mean {close[0]!r}?" if close else None
+def _read_stdin(stdin: IO[bytes], fmt: InputFormat, cmap: CsvMap, validate: bool) -> Iterator[Record | RawLine]:
+    if fmt != "auto":
+        yield from _read_stream(stdin, STDIN, fmt, cmap, validate)
+        return
+    kind, head, why = _sniff(stdin, cmap)
+    if kind is None:
+        yield file_error(STDIN, 1, "input-format", why, "pass --input-format yaml, json, jsonl or csv")
+        return
+    yield from _read_stream(_Prefixed(head, stdin), STDIN, kind, cmap, validate)  # type: ignore[arg-type]
+
+
+def _sniff(stream: IO[bytes], cmap: CsvMap) -> tuple[str | None, bytes, str]:
+    """What standard input holds, from its first lines (kept, to be read again): JSON Lines, JSON, YAML or CSV.
+
+    A first line that is a whole JSON value means JSON Lines (one transaction per line); one that opens a JSON
+    value without closing it means a JSON document, unless the next line is a whole JSON value (then it is JSON
+    Lines whose first record is broken, and that record alone is an error). A header with the transaction id
+    column among three or more cells means CSV; a line with a ``key:`` (or ``---``, ``#``) means YAML. When
+    nothing fits, the message says what was expected. Returns (kind or None, bytes read, why not).
+    """
+    cap = RECORD_LIMITS.max_bytes
+    head = b""
+    lines: list[bytes] = []
+    while len(lines) < 2 and len(head) <= cap:
+        line = stream.readline(cap + 1)
+        if not line:
+            break
+        head += line
+        if line.strip():
+            lines.append(line)
+    expected = "expected YAML, JSON, JSON Lines or CSV"
+    if not lines:
+        return None, head, f"standard input is empty; {expected}"
+    raw = lines[0]
+    first = raw.removeprefix(b"\xef\xbb\xbf").strip()
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in first:
+        return None, head, f"standard input is not UTF-8 text (binary data, or UTF-16); {expected}"
+    if first[:1] in (b"{", b"["):
+        if len(raw) > cap or _whole_json(first) or (len(lines) > 1 and _whole_json(lines[1].strip())):
+            return "jsonl", head, ""
+        return "json", head, ""
+    text = first.decode("utf-8", "replace")
+    cells = [c.strip() for c in split_cells(text, detect_delimiter(text, [cmap.header("id")]))]
+    if cmap.header("id") in cells and len(cells) >= 3:
+        return "csv", head, ""
+    if text.startswith(("---", "%YAML", "#")) or re.match(r"^[^\s:][^:]*:(\s|$)", text):
+        return "yaml", head, ""
+    shown = text if len(text) <= 40 else text[:40] + "..."
+    return None, head, f"cannot tell what standard input holds (it starts {shown!r}); {expected}"
+
+
+def _whole_json(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+class _Prefixed(io.RawIOBase):
+    """A byte stream that gives ``head`` (already read, to sniff the format) and then the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+        self._head = head
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1) -> bytes:
+        limit = -1 if size is None or size < 0 else size
+        if not self._head:
+            return self._stream.readline(limit)
+        upto = len(self._head) if limit < 0 else min(limit, len(self._head))
+        end = self._head.find(b"\n", 0, upto)
+        cut = end + 1 if end >= 0 else upto
+        line, self._head = self._head[:cut], self._head[cut:]
+        if end >= 0 or self._head or 0 <= limit <= len(line):
+            return line
+        # what was read ahead ends inside a line: the rest of that line is still in the stream
+        return line + self._stream.readline(-1 if limit < 0 else limit - len(line))
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            out, self._head = self._head + self._stream.read(), b""
+            return out
+        out, self._head = self._head[:size], self._head[size:]
+        if len(out) < size:
+            out += self._stream.read(size - len(out))
+        return out
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)

@@ -12,10 +12,22 @@ from typing import IO, Literal
 import orjson
 
 from compliance.evaluate.values import DecisionValue, to_jsonable, to_model
-from compliance.io.readers import Record
+from compliance.io.records import Record
 from compliance.io.render import render_decision
 
-__all__ = ["CSV_SUMMARY_COLUMNS", "Format", "Progress", "Tally", "csv_row", "dumps", "jsonl_line", "render"]
+__all__ = [
+    "CSV_SUMMARY_COLUMNS",
+    "FORMULA_START",
+    "Format",
+    "Progress",
+    "Tally",
+    "csv_header",
+    "csv_row",
+    "dumps",
+    "jsonl_line",
+    "neutralise",
+    "render",
+]
 
 Format = Literal["text", "json", "jsonl", "csv"]
 
@@ -52,12 +64,41 @@ def jsonl_line(record: Record, decision: DecisionValue | None) -> str:
     return dumps({**to_jsonable(decision), "source": record.source, "record": record.record})
 
 
+# A spreadsheet reads a cell that begins with one of these as a formula (OWASP "CSV Injection": = + - @ tab
+# CR; OWASP ASVS 5.0 requirement 1.2.10 adds NUL): such a cell is written with a leading `'`, which
+# spreadsheets take as "text" and do not show. Only the CSV output changes; JSON Lines and JSON stay exact.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\x00")
+
+
+def neutralise(cell: object) -> object:
+    """The cell as a spreadsheet must see it: text starting with a formula character gets a leading quote."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_START):
+        return "'" + cell
+    return cell
+
+
+class _SafeWriter:
+    """``csv.writer`` whose every cell goes through :func:`neutralise`: the one way this tool writes CSV."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._writer = csv.writer(stream, lineterminator="\n")
+
+    def writerow(self, cells: list[object]) -> None:
+        self._writer.writerow([neutralise(c) for c in cells])
+
+
+def csv_header() -> str:
+    return ",".join(CSV_SUMMARY_COLUMNS)
+
+
 def csv_row(record: Record, d: DecisionValue | None) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = _SafeWriter(buffer)
     if d is None:
         problems = "; ".join(f"{p.location}: {p.code} {p.message}" for p in record.problems)
-        writer.writerow([record.source, record.record, "", "error", "", "", "", "", problems, ""])
+        writer.writerow(
+            [record.source, record.record, record.transaction_id or "", "error", "", "", "", "", problems, ""]
+        )
     else:
         by = {k: sorted({f.rule_id for f in d.findings if f.outcome == k}) for k in ("deny", "review")}
         licenses = sorted({f.license for f in d.findings if f.license})

@@ -30,12 +30,12 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from compliance._version import __version__
-from compliance.audit.receipts import ReceiptInput
 from compliance.errors import Location, Problem
 from compliance.io.pipeline import Result, check_item
 from compliance.io.readers import RawLine
 from compliance.io.writers import dumps
 from compliance.server.access import AccessLog
+from compliance.server.audit import Entry
 from compliance.server.metrics import ENDPOINTS, Metrics
 from compliance.server.openapi import openapi_document
 from compliance.server.state import PackState
@@ -67,7 +67,7 @@ class AppConfig:
     threads: int = 4
 
 
-Submit = Callable[[ReceiptInput, dt.datetime], None]
+Submit = Callable[[Entry], None]
 
 
 class _TooLarge(Exception):
@@ -119,10 +119,9 @@ class Service:
         with self.state.acquire() as loaded:
             results = [check_item(loaded.engine, raw, fmt=fmt, as_of=as_of, audit=audit) for raw in raws]  # type: ignore[arg-type]
         if self.submit is not None:
-            now = dt.datetime.now(dt.UTC)
             for r in results:
-                if r.receipt is not None:
-                    self.submit(r.receipt, now)
+                problems = tuple(p.to_dict() for p in r.problems)
+                self.submit(Entry(r.source, r.record, r.receipt, problems, r.transaction_id))
         self.metrics.decisions(r.outcome for r in results)
         return results
 

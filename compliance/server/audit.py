@@ -1,25 +1,40 @@
 """The service's audit log: the CLI's receipts, written by one writer whatever the number of workers.
 
-Workers put ``(ReceiptInput, time of decision)`` on a queue; one thread in the serving process (the supervisor,
-with ``--workers N``) appends them to the log in arrival order, so the hash chain has a single author. The log is
-closed (sealed) on shutdown, after the queue is drained, and on rotation (SIGUSR1: seal the file, then continue in
-a new one at the same path, after e.g. logrotate moved the old one away).
+Workers put what they decided on a queue (``Entry``: the request it came from, the record in it, and the
+receipt content or the problems of an error record); one thread in the serving process (the supervisor, with
+``--workers N``) appends them to the log in arrival order, so the hash chain has a single author. Each serving
+period is one audit run (``start`` ... ``seal``, as for one ``compliance check``); the run is sealed on shutdown,
+after the queue is drained, and on rotation (SIGUSR1: seal the file, then continue in a new one at the same
+path, after e.g. logrotate moved the old one away). A crash leaves the run unsealed, which ``compliance audit
+verify`` reports and ``compliance audit close`` seals as interrupted.
 
-This is the one place the service touches :mod:`compliance.audit.receipts` (``AuditLog(path)``,
-``append(receipt, now)``, ``close()``).
+This is the one place the service touches :mod:`compliance.audit.receipts`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import queue
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from compliance.audit.receipts import AuditLog, ReceiptInput
+from compliance.audit.keys import AuditKey
+from compliance.audit.receipts import AuditLog, ReceiptInput, RunInfo, inspect_tail
 
-__all__ = ["ROTATE", "STOP", "AuditWriter", "ReceiptQueue"]
+__all__ = ["ROTATE", "STOP", "AuditWriter", "Entry", "ReceiptQueue"]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One record the service answered: where it came from, and its receipt content or its error."""
+
+    source: str  # e.g. "POST /v1/check 3f2a..." (the request), so receipts say which request they belong to
+    record: int  # 1 for /v1/check; the line for /v1/check/batch
+    receipt: ReceiptInput | None
+    problems: tuple[dict[str, object], ...] = ()
+    transaction_id: str | None = None
+
 
 # Control messages on the queue, beside (receipt, time) pairs.
 ROTATE = "rotate"
@@ -37,20 +52,39 @@ class ReceiptQueue(Protocol):
 class AuditWriter:
     """The single writer: a thread that drains ``queue`` into the log at ``path``."""
 
-    def __init__(self, path: str | Path, receipts: ReceiptQueue | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        run: RunInfo,
+        receipts: ReceiptQueue | None = None,
+        *,
+        key: AuditKey | None = None,
+    ) -> None:
         self.path = Path(path)
+        self.run = run
+        self.key = key
         self.queue: ReceiptQueue = receipts if receipts is not None else queue.Queue()
         self.written = 0
         self.failure: BaseException | None = None
-        self._log = AuditLog(self.path)  # opened here, so a broken chain stops start-up, not the first request
+        self._log = self._open()  # opened here, so a broken chain stops start-up, not the first request
         self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
+
+    def _open(self) -> AuditLog:
+        # A run a crash left unsealed cannot be resumed by a service (its requests are gone): seal it, marked
+        # interrupted, and start a new run after it.
+        if self.path.exists():
+            with open(self.path, "rb") as stream:
+                unsealed = inspect_tail(stream, self.path, self.key).run is not None
+            if unsealed:
+                AuditLog.close_run(self.path, key=self.key)
+        return AuditLog(self.path, self.run, key=self.key)
 
     def start(self) -> AuditWriter:
         self._thread.start()
         return self
 
-    def submit(self, receipt: ReceiptInput, now: dt.datetime) -> None:
-        self.queue.put((receipt, now))
+    def submit(self, entry: Entry) -> None:
+        self.queue.put(entry)
 
     def rotate(self) -> None:
         self.queue.put(ROTATE)
@@ -62,14 +96,17 @@ class AuditWriter:
                 if item == STOP:
                     break
                 if item == ROTATE:
+                    self._log.seal()
                     self._log.close()
-                    self._log = AuditLog(self.path)
+                    self._log = self._open()
                     continue
-                assert isinstance(item, tuple)
-                receipt: ReceiptInput = item[0]
-                now: dt.datetime = item[1]
-                self._log.append(receipt, now)
+                assert isinstance(item, Entry)
+                if item.receipt is not None:
+                    self._log.add_decision(item.source, item.record, item.receipt)
+                else:
+                    self._log.add_error(item.source, item.record, list(item.problems), item.transaction_id)
                 self.written += 1
+            self._log.seal()
         except BaseException as exc:  # a full disk: record it; /healthz reports the writer as failed
             self.failure = exc
         finally:
@@ -85,4 +122,5 @@ class AuditWriter:
             self.queue.put(STOP)
             self._thread.join(timeout)
         elif not self._thread.ident:  # never started
+            self._log.seal()
             self._log.close()

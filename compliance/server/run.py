@@ -29,10 +29,13 @@ from typing import IO, Any
 
 import uvicorn
 
+from compliance._version import __version__
+from compliance.audit.keys import load_key
+from compliance.audit.receipts import RunInfo
 from compliance.errors import InputError, Location, Problem
 from compliance.server.access import AccessLog
 from compliance.server.app import AppConfig, create_app
-from compliance.server.audit import AuditWriter
+from compliance.server.audit import AuditWriter, Entry
 from compliance.server.metrics import Metrics
 from compliance.server.state import PackState
 
@@ -51,6 +54,12 @@ class ServeOptions:
     audit_log: str | None = None
     access_log: bool = True
     quiet: bool = False
+
+
+def _run_info(opts: ServeOptions, state: PackState) -> RunInfo:
+    """The audit run of one serving period: the service, its matching core and the packs it started with."""
+    packs = tuple({"id": p.meta.id, "version": p.meta.version, "sha256": p.sha256} for p in state.current.packset.packs)
+    return RunInfo(("compliance serve",), None, opts.backend, packs, __version__)
 
 
 def read_token(path: str) -> bytes:
@@ -138,8 +147,8 @@ def serve(opts: ServeOptions, *, err: IO[str] | None = None) -> int:
         state.close()
         raise
     try:
-        writer = AuditWriter(opts.audit_log).start() if opts.audit_log else None
-    except (OSError, ValueError):
+        writer = AuditWriter(opts.audit_log, _run_info(opts, state), key=load_key()).start() if opts.audit_log else None
+    except BaseException:  # a broken chain or an unwritable log: nothing is left open
         sock.close()
         state.close()
         raise
@@ -205,8 +214,8 @@ def _worker(opts: ServeOptions, sock: socket.socket, metrics: Metrics, receipts:
     state = PackState(opts.roots, backend=opts.backend, origin=opts.origin)
     access = AccessLog(err) if opts.access_log else None
 
-    def submit(receipt: object, now: object) -> None:
-        receipts.put((receipt, now))
+    def submit(entry: Entry) -> None:
+        receipts.put(entry)
 
     app, service = create_app(
         state,
@@ -233,10 +242,12 @@ def _worker(opts: ServeOptions, sock: socket.socket, metrics: Metrics, receipts:
 def _supervise(opts: ServeOptions, err: IO[str]) -> int:
     ctx = multiprocessing.get_context("spawn")
     # Fail before starting workers: the packs must load, and an audit log must continue its chain.
-    PackState(opts.roots, backend=opts.backend, origin=opts.origin).close()
+    first = PackState(opts.roots, backend=opts.backend, origin=opts.origin)
+    run = _run_info(opts, first)
+    first.close()
     metrics = Metrics(ctx)
     receipts = ctx.Queue() if opts.audit_log else None
-    writer = AuditWriter(opts.audit_log, receipts) if opts.audit_log else None
+    writer = AuditWriter(opts.audit_log, run, receipts, key=load_key()) if opts.audit_log else None
     sock = _bind(opts.host, opts.port)
     workers: list[BaseProcess] = []
     stopping = threading.Event()

@@ -125,6 +125,29 @@ def test_100k_records_jsonl_and_csv_are_all_accounted_for(tmp_path: Path) -> Non
     assert err.count("error") >= bad_jl + bad_cs  # each bad record's problem is on stderr
 
 
+@pytest.mark.slow
+def test_one_bad_byte_at_record_50000_of_100000(tmp_path: Path) -> None:
+    """Issue 11's report: one invalid UTF-8 byte in the middle of a large export lost 50,001 records."""
+    jl, cs = tmp_path / "big.jsonl", tmp_path / "big.csv"
+    lines = [json.dumps(tx).encode() for tx in corpus(100_000)]
+    lines[49_999] = lines[49_999].replace(b'"id": "', b'"id": "\xff', 1)
+    jl.write_bytes(b"\n".join(lines) + b"\n")
+    n, _ = _csv(cs, 100_000, 10**9)
+    rows = cs.read_bytes().split(b"\n")
+    middle = len(rows) // 2
+    bad_tid = rows[middle].split(b",")[0].decode()
+    rows[middle] = rows[middle].replace(b",", b",\xe9", 1)
+    cs.write_bytes(b"\n".join(rows))
+    code, out, err = _run(str(jl), str(cs), "--format", "jsonl", "--jobs", "2", "--quiet")
+    got = [json.loads(line) for line in out.splitlines()]
+    assert len(got) == 100_000 + n and code == 2
+    errors = [(r["source"], r["record"]) for r in got if "error" in r]
+    assert errors[0] == (str(jl), 50_000) and len(errors) == 2
+    assert errors[1][0] == str(cs) and middle - 4 <= errors[1][1] <= middle + 1  # its transaction's first row
+    assert [r["record"] for r in got[:100_000]] == list(range(1, 100_001))
+    assert f"transaction {bad_tid}" in err
+
+
 def test_csv_rows_out_of_order_are_reported_not_dropped(tmp_path: Path) -> None:
     text = (
         "transaction_id,date,destination,line,eccn,quantity\n"

@@ -15,7 +15,8 @@ import yaml
 from click.testing import CliRunner
 
 from cli import main
-from compliance.audit.receipts import read_receipts, verify_chain
+from compliance.audit.receipts import read_receipts
+from compliance.audit.verify import verify_log
 from tests.conftest import EXAMPLES, RULES
 from tests.server.harness import Reply, Server
 
@@ -323,8 +324,8 @@ def test_stop_seals_an_intact_audit_log_with_every_decision(server: Server, work
     assert server.stop() == 0
     assert "audit log sealed" in server.log
     log = workdir / "audit.jsonl"
-    count, broken = verify_chain(log)
-    assert broken is None
-    assert count == counts["allow"] + counts["deny"] + counts["review"]
-    decisions = [data["decision"] for _n, _t, data in read_receipts(log) if data]
+    report = verify_log(log)
+    assert report.broken is None and report.runs == 1  # one serving period, one sealed run
+    assert report.records == counts["allow"] + counts["deny"] + counts["review"] + counts.get("error", 0)
+    decisions = [data["decision"] for _n, _t, data in read_receipts(log) if data and data["kind"] == "decision"]
     assert decisions.count("deny") == counts["deny"]
