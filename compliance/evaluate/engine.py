@@ -22,12 +22,21 @@ from compliance.evaluate.match.base import RulesetTooLarge
 from compliance.evaluate.match.memo import MemoMatcher, segments
 from compliance.evaluate.match.predicates import CompiledRule, compile_rule
 from compliance.evaluate.resolve import SEVERITY, engine_finding, license_facts, line_value, resolve_line, worst
-from compliance.evaluate.values import CitationValue, DecisionValue, FindingValue, citation_value, to_model
+from compliance.evaluate.values import (
+    CitationValue,
+    DecisionValue,
+    FindingValue,
+    MatchValue,
+    citation_value,
+    to_model,
+)
 from compliance.intake import transaction_from_mapping
 from compliance.models.decision import Decision, PackRef
 from compliance.models.transaction import Transaction
 from compliance.packs.load import load_packs
 from compliance.packs.packset import PackSet
+from compliance.screening.clearances import ClearanceBook, Verdict
+from compliance.screening.index import ScreenHit
 
 __all__ = ["Engine"]
 
@@ -40,11 +49,23 @@ class Engine:
     'deny'
     """
 
-    def __init__(self, packset: PackSet, *, backend: str = "durable", memoize: bool = True) -> None:
+    def __init__(
+        self,
+        packset: PackSet,
+        *,
+        backend: str = "durable",
+        memoize: bool = True,
+        clearances: ClearanceBook | None = None,
+    ) -> None:
         self.packset = packset
         self.backend = backend
+        self.clearances = clearances or ClearanceBook()
         self.rules: tuple[CompiledRule, ...] = tuple(compile_rule(i, r) for i, r in enumerate(packset.rules))
-        self._enricher = Enricher(packset)
+        # Rules triggered by a party list, and which lists: their findings carry the party's `match`.
+        self._rule_lists: dict[str, tuple[str, ...]] = {
+            r.packrule.rule.id: tuple(r.party_lists) for r in self.rules if r.party_lists
+        }
+        self._enricher = Enricher(packset, self.clearances)
         self._citations = _citations(packset)
         try:
             self._matcher: Matcher = self._build_matcher(backend, memoize)
@@ -78,13 +99,21 @@ class Engine:
         return MemoMatcher(parts)
 
     @classmethod
-    def from_directory(cls, *roots: str | Path, backend: str = "durable", memoize: bool = True) -> Engine:
+    def from_directory(
+        cls,
+        *roots: str | Path,
+        backend: str = "durable",
+        memoize: bool = True,
+        clearances: ClearanceBook | None = None,
+    ) -> Engine:
         """Load every pack under ``roots`` (default ``rules``); raises :class:`PackError` on any problem."""
-        return cls(load_packs(roots or ("rules",)), backend=backend, memoize=memoize)
+        return cls(load_packs(roots or ("rules",)), backend=backend, memoize=memoize, clearances=clearances)
 
     def reload(self, *roots: str | Path) -> Engine:
         """A new engine on freshly loaded packs; this one keeps working until the caller swaps it."""
-        return type(self).from_directory(*roots, backend=self.backend, memoize=isinstance(self._matcher, MemoMatcher))
+        return type(self).from_directory(
+            *roots, backend=self.backend, memoize=isinstance(self._matcher, MemoMatcher), clearances=self.clearances
+        )
 
     def close(self) -> None:
         self._matcher.close()
@@ -133,6 +162,7 @@ class Engine:
             line_findings = resolve_line(
                 tx, on, line, [self.rules[i] for i in indexes], parties, licenses, self._citations
             )
+            self._attach_matches(line_findings, parties)
             findings.extend(line_findings)
             line_values.append(line_value(line, line_findings, shared))
         findings.sort(key=_finding_order)
@@ -161,19 +191,78 @@ class Engine:
                         "the law then may differ from what the pack encodes.",
                     )
                 )
-        for name, hit in parties.possible:
-            listing = self.packset.party_lists[hit.list_id]
-            out.append(
-                engine_finding(
-                    "engine.possible-party-match",
-                    None,
-                    f"Possible match on {listing.title}",
-                    f"Party {name!r}: {hit.why} on {listing.title}. Confirm or rule out the match before shipping.",
-                    parties=(name,),
-                    citations=self._citations[id(hit.entry)],
-                )
-            )
+        for name, country, hit, verdict in parties.screened:
+            out.append(self._possible_finding(name, country, hit, verdict))
         return out
+
+    def _match(self, name: str, country: str, hit: ScreenHit, clearance: str | None = None) -> MatchValue:
+        d = hit.detail
+        return MatchValue(
+            d.kind,
+            d.score,
+            hit.list_id,
+            hit.entry.name,
+            self._citations[id(hit.entry)],
+            d.matched_name,
+            d.alias,
+            d.weak,
+            name,
+            country,
+            tuple(hit.entry.countries),
+            hit.country_match,
+            d.normalized_query,
+            d.normalized_entry,
+            d.matched_tokens,
+            d.unmatched_tokens,
+            d.unmatched_entry_tokens,
+            self._enricher.parties.sha256(hit.entry),
+            clearance,
+        )
+
+    def _possible_finding(self, name: str, country: str, hit: ScreenHit, verdict: Verdict) -> FindingValue:
+        listing = self.packset.party_lists[hit.list_id]
+        cites = self._citations[id(hit.entry)]
+        cleared = verdict.applied
+        if cleared is not None:
+            return FindingValue(
+                "engine.cleared-party-match",
+                "engine",
+                "engine",
+                "allow",
+                None,
+                (name,),
+                f"Possible match on {listing.title} cleared",
+                f"Party {name!r}: {hit.why} on {listing.title}. Cleared by {cleared.id} ({cleared.cleared_by}, "
+                f"{cleared.date}, until {cleared.expires}): {cleared.reason}",
+                cites,
+                match=self._match(name, country, hit, cleared.id),
+            )
+        lapsed = "".join(f" Clearance {c.id} does not apply: {why}." for c, why in verdict.lapsed)
+        return FindingValue(
+            "engine.possible-party-match",
+            "engine",
+            "engine",
+            "review",
+            None,
+            (name,),
+            f"Possible match on {listing.title}",
+            f"Party {name!r}: {hit.why} on {listing.title}. Confirm or rule out the match before shipping"
+            f"{' (or record a clearance)' if not verdict.lapsed else ''}.{lapsed}",
+            cites,
+            match=self._match(name, country, hit),
+        )
+
+    def _attach_matches(self, findings: list[FindingValue], parties: PartyFacts) -> None:
+        """A finding of a rule triggered by a party list explains the (first) listed party's match."""
+        for f in findings:
+            lists = self._rule_lists.get(f.rule_id)
+            if not lists or not f.parties:
+                continue
+            for list_id in lists:
+                found = next((h for h in parties.hits.get(list_id, ()) if h[0] in f.parties), None)
+                if found is not None:
+                    f.match = self._match(*found)
+                    break
 
 
 def _citations(packset: PackSet) -> dict[int, tuple[CitationValue, ...]]:

@@ -1,37 +1,96 @@
-"""Screening party names against party lists (Entity List, MOFCOM control list, ...).
+"""The screening index: every name and alias of every party-list entry, looked up, never scanned.
 
-Names are compared after normalisation: case, punctuation and legal-form words ("Co., Ltd.",
-"Limited", "Inc.") are ignored, so `Huawei Technologies Co Ltd` matches the listed
-`Huawei Technologies Co., Ltd.`. Anything close but not equal is a *possible* match, which the
-engine turns into a review finding: screening fails closed.
+Built once per pack set. A party name is normalised (``normalize``), then:
+
+1. **Equivalent forms**: its equivalence key (the normalised name without spaces) is looked up in a dict of
+   the listed names' keys. A hit is the listed party when the party's country is one of the entry's (or the
+   entry names none); in another country it is a possible match (review).
+2. **Weak aliases** (short acronyms, generic words: ``Alias.weak``, or any alias of at most ``WEAK_LENGTH``
+   characters) live only in that dict, and count only as the whole name of a party in one of the entry's
+   countries. They never propose or score a fuzzy match, and their words weigh little elsewhere, so
+   `Shanghai Shuguang Hospital` is not `Sugon` (alias `Shuguang`).
+3. **Fuzzy candidates** come from an inverted index of tokens (Han names: character bigrams). Only rare
+   tokens propose candidates (a token in more than ``RARE_POSTINGS`` listed names does not: rare-token
+   blocking); a token of five or more letters also finds listed tokens one edit away through a
+   deletion index (each listed token stored once per deleted letter, as in SymSpell). At most
+   ``MAX_CANDIDATES`` candidates, those sharing the most token weight, are scored (``score``).
+4. **Transliteration**: a Han-script name whose pinyin equals a Latin-script listed name, or a Latin-script
+   name equal to a Han listed name's pinyin, is a possible match at ``TRANSLITERATION_SCORE``.
+
+The cost of a new name depends on its tokens' posting lists, not on the size of the lists. Answers are
+cached per normalised name (bounded), because ERP batches repeat their customers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import re
+import hashlib
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 
-from compliance.models.pack import PartyEntry
-
-__all__ = ["PartyIndex", "ScreenHit", "normalize_name"]
-
-_LEGAL_FORMS = frozenset(
-    """
-    co company companies ltd limited inc incorporated corp corporation llc l l c plc gmbh ag sa s a
-    bv b v nv n v sarl srl spa pte pty kk oy ab llp lp the and jsc pjsc ooo oao zao
-    """.split()
+from compliance.models.pack import Alias, PartyEntry
+from compliance.screening.explain import MatchDetail, why
+from compliance.screening.normalize import NameForm, analyse, normalize_name
+from compliance.screening.orgtypes import ABBREVIATIONS, GENERIC_WORDS, HAN_GENERIC_BIGRAMS
+from compliance.screening.score import (
+    GENERIC_WEIGHT,
+    REVIEW_THRESHOLD,
+    TRANSLITERATION_SCORE,
+    score_names,
 )
-_NON_WORD = re.compile(r"[^0-9a-z\u00c0-\uffff]+")
+
+__all__ = [
+    "MAX_CANDIDATES",
+    "MAX_POSSIBLE",
+    "RARE_POSTINGS",
+    "WEAK_LENGTH",
+    "ListedName",
+    "PartyIndex",
+    "ScreenHit",
+    "entry_sha256",
+    "listed_names",
+    "normalize_name",
+]
+
+WEAK_LENGTH = 4  # an alias whose key has at most 4 characters (2 Han characters) is weak whatever the data says
+_HAN_WEAK_LENGTH = 2
+RARE_POSTINGS = 200
+MAX_CANDIDATES = 16
+MAX_POSSIBLE = 5  # possible matches reported per party name, best first
+_MIN_DELETE_LENGTH = 5
+_CACHE_SIZE = 100_000
 
 
-def normalize_name(name: str) -> str:
-    """Lower case, no punctuation, no legal-form words: the key names are compared on."""
-    text = name.casefold().replace("&", " and ")
-    tokens = [t for t in _NON_WORD.split(text) if t and t not in _LEGAL_FORMS]
-    return " ".join(tokens)
+@dataclass(frozen=True, slots=True)
+class ListedName:
+    """A name or alias of an entry as the pack gives it."""
+
+    text: str
+    alias: bool
+    weak: bool
+    source: str | None
+
+
+def listed_names(entry: PartyEntry) -> Iterator[ListedName]:
+    yield ListedName(entry.name, False, False, None)
+    for alias in entry.aliases:
+        if isinstance(alias, Alias):
+            yield ListedName(alias.name, True, alias.weak, alias.source)
+        else:
+            yield ListedName(alias, True, False, None)
+
+
+def entry_sha256(entry: PartyEntry) -> str:
+    """Hash of what identifies a listed entry (names, aliases, countries, dates, citations; not its note).
+
+    A clearance names this hash: when the entry or its aliases change, the clearance no longer applies.
+    """
+    data = entry.model_dump(mode="json", exclude={"note"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,71 +99,307 @@ class ScreenHit:
     entry: PartyEntry
     match: Literal["exact", "possible"]
     why: str
+    detail: MatchDetail
+    country_match: bool
+
+
+class _Name:
+    """One indexed name: its entry, its reading and its scoring tokens with their weights."""
+
+    __slots__ = ("alias", "eid", "entry", "form", "list_id", "text", "tokens", "weak", "weights")
+
+    def __init__(self, list_id: str, entry: PartyEntry, eid: int, listed: ListedName, form: NameForm) -> None:
+        self.list_id = list_id
+        self.entry = entry
+        self.eid = eid
+        self.text = listed.text
+        self.form = form
+        self.alias = listed.alias
+        short = len(form.compact) <= (_HAN_WEAK_LENGTH if form.han and not form.compact.isascii() else WEAK_LENGTH)
+        self.weak = listed.weak or (listed.alias and short)
+        self.tokens = scoring_tokens(form)
+        self.weights: tuple[float, ...] = ()
+
+
+def scoring_tokens(form: NameForm) -> tuple[str, ...]:
+    """Latin tokens as they are; a run of Han characters as its character bigrams (Chinese has no spaces)."""
+    out: list[str] = []
+    for tok in form.core:
+        if tok.isascii() or len(tok) == 1:
+            out.append(tok)
+        else:
+            out.extend(tok[i : i + 2] for i in range(len(tok) - 1))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
-class _Indexed:
-    list_id: str
-    entry: PartyEntry
-    key: str
-    tokens: frozenset[str]
+class _Candidate:
+    name: _Name
+    kind: Literal["exact", "fuzzy"]
+    score: float
+    basis: str
+    matched: tuple[str, ...]
+    unmatched: tuple[str, ...]
+    unmatched_entry: tuple[str, ...]
+
+
+def _deletions(token: str) -> Iterator[str]:
+    for i in range(len(token)):
+        yield token[:i] + token[i + 1 :]
 
 
 class PartyIndex:
-    """Name index over every entry of every list; built once per pack set."""
+    """Name index over every entry of every list; ``screen`` answers one party name."""
 
-    def __init__(self, lists: dict[str, tuple[PartyEntry, ...]]) -> None:
-        self._exact: dict[str, list[_Indexed]] = {}
-        self._all: list[_Indexed] = []
+    def __init__(self, lists: Mapping[str, Sequence[PartyEntry]]) -> None:
+        self._names: list[_Name] = []
+        self._exact: dict[str, list[_Name]] = {}
+        self._pinyin: dict[str, list[_Name]] = {}  # pinyin of Han names -> names
+        self._postings: dict[str, list[_Name]] = {}
+        self._deletes: dict[str, list[str]] = {}
+        self._hashes: dict[int, str] = {}
+        weak_words: set[str] = set()
+        eid = 0
         for list_id, entries in sorted(lists.items()):
             for entry in entries:
-                for name in (entry.name, *entry.aliases):
-                    key = normalize_name(name)
-                    if not key:
-                        continue
-                    indexed = _Indexed(list_id, entry, key, frozenset(key.split()))
-                    self._exact.setdefault(key, []).append(indexed)
-                    self._all.append(indexed)
-        self._cache: dict[str, tuple[tuple[_Indexed, str], ...]] = {}
+                eid += 1
+                for listed in listed_names(entry):
+                    for form in analyse(listed.text):
+                        if form.empty:
+                            continue
+                        name = _Name(list_id, entry, eid, listed, form)
+                        self._names.append(name)
+                        self._exact.setdefault(form.compact, []).append(name)
+                        if name.weak:
+                            weak_words.update(name.tokens)
+                            continue
+                        if form.han and form.pinyin:
+                            self._pinyin.setdefault(form.pinyin, []).append(name)
+                        for tok in dict.fromkeys(name.tokens):
+                            self._postings.setdefault(tok, []).append(name)
+        for tok in self._postings:
+            if len(tok) >= _MIN_DELETE_LENGTH and tok.isascii() and tok.isalpha():
+                for d in _deletions(tok):
+                    self._deletes.setdefault(d, []).append(tok)
+        strong = sum(1 for n in self._names if not n.weak)
+        self._unknown_weight = math.log(1 + max(strong, 1))
+        self._weight: dict[str, float] = {}
+        for tok, names in self._postings.items():
+            generic = tok in GENERIC_WORDS or tok in HAN_GENERIC_BIGRAMS or tok in weak_words
+            idf = math.log(1 + strong / len(names))
+            self._weight[tok] = GENERIC_WEIGHT if generic else max(GENERIC_WEIGHT, idf)
+        for name in self._names:
+            name.weights = tuple(self.weight(t) for t in name.tokens)
+        # Misspelt generic words (`Techologies`) are read as the word they misspell, one edit away.
+        self._generic_fix: dict[str, str] = {}
+        for variant, canonical in sorted({**{g: g for g in GENERIC_WORDS}, **ABBREVIATIONS}.items()):
+            if len(variant) >= 6 and (canonical in GENERIC_WORDS or variant in GENERIC_WORDS):
+                self._generic_fix.setdefault(variant, canonical)
+                for d in _deletions(variant):
+                    self._generic_fix.setdefault(d, canonical)
+        self._forms: dict[str, tuple[NameForm, ...]] = {}
+        self._lookups: dict[str, tuple[_Candidate, ...]] = {}
 
-    def _candidates(self, key: str) -> tuple[tuple[_Indexed, str], ...]:
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        out: list[tuple[_Indexed, str]] = [(ix, "exact") for ix in self._exact.get(key, ())]
-        exact_entries = {id(ix.entry) for ix, _ in out}
-        tokens = frozenset(key.split())
-        for ix in self._all:
-            if id(ix.entry) in exact_entries:
-                continue
-            if (ix.tokens and ix.tokens <= tokens) or (
-                len(key) >= 6 and difflib.SequenceMatcher(None, key, ix.key).ratio() >= 0.88
-            ):
-                out.append((ix, "possible"))
-                exact_entries.add(id(ix.entry))
-        result = tuple(out)
-        if len(self._cache) < 100_000:  # bounded: ERP batches repeat the same customers
-            self._cache[key] = result
-        return result
+    def __len__(self) -> int:
+        return len(self._names)
 
-    def screen(self, name: str, country: str, on: dt.date) -> list[ScreenHit]:
-        """Entries in force on ``on`` that ``name`` (located in ``country``) matches or may match."""
-        hits: list[ScreenHit] = []
-        for ix, kind in self._candidates(normalize_name(name)):
-            entry = ix.entry
-            if entry.added > on or (entry.removed is not None and on > entry.removed):
+    def weight(self, token: str) -> float:
+        """What a token says about who a party is (see ``score``)."""
+        known = self._weight.get(token)
+        if known is not None:
+            return known
+        if token in GENERIC_WORDS or token in HAN_GENERIC_BIGRAMS:
+            return GENERIC_WEIGHT
+        return self._unknown_weight
+
+    def sha256(self, entry: PartyEntry) -> str:
+        key = id(entry)
+        cached = self._hashes.get(key)
+        if cached is None:
+            cached = self._hashes[key] = entry_sha256(entry)
+        return cached
+
+    # ------------------------------------------------------------------ lookups (pure functions of the name)
+
+    def _readings(self, name: str) -> tuple[NameForm, ...]:
+        forms = self._forms.get(name)
+        if forms is None:
+            forms = analyse(name)
+            if len(self._forms) >= _CACHE_SIZE:
+                self._forms.clear()
+            self._forms[name] = forms
+        return forms
+
+    def _lookup(self, form: NameForm) -> tuple[_Candidate, ...]:
+        key = f"{form.compact}\0{form.pinyin}"
+        cached = self._lookups.get(key)
+        if cached is None:
+            cached = self._compute(form)
+            if len(self._lookups) >= _CACHE_SIZE:
+                self._lookups.clear()
+            self._lookups[key] = cached
+        return cached
+
+    def _compute(self, form: NameForm) -> tuple[_Candidate, ...]:
+        if form.empty:
+            return ()
+        out: list[_Candidate] = []
+        seen: set[int] = set()
+        for name in self._exact.get(form.compact, ()):
+            out.append(_Candidate(name, "exact", 1.0, "equivalent", form.tokens, (), ()))
+            seen.add(name.eid)
+        for name in self._transliterations(form):
+            if name.eid not in seen:
+                seen.add(name.eid)
+                out.append(_Candidate(name, "fuzzy", TRANSLITERATION_SCORE, "transliteration", form.tokens, (), ()))
+        if any(c.kind == "exact" and not c.name.weak for c in out):
+            return tuple(out)  # the party is a listed entry: other resemblances add nothing
+        query = self._refine(scoring_tokens(form))
+        weights = tuple(self.weight(t) for t in query)
+        fuzzy: list[_Candidate] = []
+        for name in self._candidates(query, weights):
+            if name.eid in seen:
                 continue
-            if kind == "exact" and entry.countries and country not in entry.countries:
-                hits.append(
-                    ScreenHit(
-                        ix.list_id,
-                        entry,
-                        "possible",
-                        f"name matches {entry.name!r} but the entry lists {', '.join(entry.countries)}",
+            scored = score_names(query, weights, name.tokens, name.weights, "".join(form.core), "".join(name.form.core))
+            if scored.score >= REVIEW_THRESHOLD:
+                fuzzy.append(
+                    _Candidate(
+                        name, "fuzzy", scored.score, scored.by, scored.matched, scored.unmatched, scored.unmatched_entry
                     )
                 )
-            elif kind == "exact":
-                hits.append(ScreenHit(ix.list_id, entry, "exact", f"name matches {entry.name!r}"))
-            else:
-                hits.append(ScreenHit(ix.list_id, entry, "possible", f"name resembles {entry.name!r}"))
-        return hits
+        fuzzy.sort(key=lambda c: (-c.score, c.name.eid))
+        for cand in fuzzy:
+            if cand.name.eid not in seen:
+                seen.add(cand.name.eid)
+                out.append(cand)
+        return tuple(out)
+
+    def _known(self, tok: str) -> bool:
+        return tok in self._postings or tok in GENERIC_WORDS
+
+    def _refine(self, tokens: tuple[str, ...]) -> tuple[str, ...]:
+        """Tokens no listed name has, read more kindly: a misspelt generic word as that word; two words
+        written as one (`Huaweitechnologies`) as the two."""
+        out: list[str] = []
+        for tok in tokens:
+            if self._known(tok) or not tok.isascii() or len(tok) < 5 or not tok.isalpha():
+                out.append(tok)
+                continue
+            fixed = self._generic_fix.get(tok) or next(
+                (self._generic_fix[d] for d in _deletions(tok) if d in self._generic_fix), None
+            )
+            if fixed is not None:
+                out.append(fixed)
+                continue
+            split = next(
+                (
+                    (tok[:i], ABBREVIATIONS.get(tok[i:], tok[i:]))
+                    for i in range(len(tok) - 3, 3, -1)
+                    if self._known(tok[:i]) and self._known(ABBREVIATIONS.get(tok[i:], tok[i:]))
+                ),
+                None,
+            )
+            out.extend(split if split is not None else (tok,))
+        return tuple(out)
+
+    def _transliterations(self, form: NameForm) -> list[_Name]:
+        if form.han:
+            if not form.pinyin or any(t.isascii() for t in form.core):
+                return []
+            return [
+                n
+                for n in (*self._exact.get(form.pinyin, ()), *self._pinyin.get(form.pinyin, ()))
+                if not n.form.han or n.form.compact != form.compact
+            ]
+        return list(self._pinyin.get(form.compact, ()))
+
+    def _candidates(self, query: tuple[str, ...], weights: tuple[float, ...]) -> list[_Name]:
+        """The listed names sharing the most token weight with the query, from rare tokens only."""
+        proposals: list[tuple[float, list[_Name]]] = []
+        probes = list(zip(query, weights, strict=True))
+        # A word broken in two (`Hua Wei`) is also tried joined.
+        probes += [(a + b, max(wa, wb)) for (a, wa), (b, wb) in pairwise(probes) if a.isascii() and b.isascii()]
+        for tok, w in probes:
+            for listed_tok in self._similar_tokens(tok):
+                names = self._postings[listed_tok]
+                if len(names) <= RARE_POSTINGS:
+                    proposals.append((w * (1.0 if listed_tok == tok else 0.8), names))
+        if not proposals:
+            return []
+        shared: dict[int, float] = {}
+        by_id: dict[int, _Name] = {}
+        for w, names in proposals:
+            for name in names:
+                key = id(name)
+                shared[key] = shared.get(key, 0.0) + w
+                by_id[key] = name
+        ranked = sorted(shared, key=lambda k: (-shared[k], by_id[k].eid))
+        return [by_id[k] for k in ranked[:MAX_CANDIDATES]]
+
+    def _similar_tokens(self, tok: str) -> list[str]:
+        """Listed tokens equal to ``tok`` or one edit from it (insertion, deletion, substitution, transposition)."""
+        out: list[str] = [tok] if tok in self._postings else []
+        if len(tok) < _MIN_DELETE_LENGTH - 1 or not tok.isascii():
+            return out
+        found = set(out)
+        for listed in self._deletes.get(tok, ()):  # the query lacks one letter
+            found.add(listed)
+        if len(tok) >= _MIN_DELETE_LENGTH:
+            for d in _deletions(tok):
+                if d in self._postings:  # the query has one letter more
+                    found.add(d)
+                for listed in self._deletes.get(d, ()):  # one letter differs, or two are swapped
+                    found.add(listed)
+        out.extend(sorted(found - set(out)))
+        return out
+
+    # ------------------------------------------------------------------ screening
+
+    def screen(self, name: str, country: str, on: dt.date) -> list[ScreenHit]:
+        """Entries in force on ``on`` that ``name`` (a party in ``country``) is, or may be."""
+        best: dict[int, tuple[_Candidate, NameForm]] = {}
+        for form in self._readings(name):
+            for cand in self._lookup(form):
+                held = best.get(cand.name.eid)
+                if held is None or _rank(cand) > _rank(held[0]):
+                    best[cand.name.eid] = (cand, form)
+        hits: list[ScreenHit] = []
+        for cand, form in sorted(best.values(), key=lambda cf: (-_rank(cf[0])[0], -_rank(cf[0])[1], cf[0].name.eid)):
+            entry = cand.name.entry
+            if entry.added > on or (entry.removed is not None and on > entry.removed):
+                continue
+            countries = tuple(entry.countries)
+            country_match = not countries or country in countries
+            if cand.name.weak and not (countries and country in countries):
+                continue  # a weak alias counts only in the entry's own countries
+            match: Literal["exact", "possible"] = "exact" if cand.kind == "exact" and country_match else "possible"
+            detail = MatchDetail(
+                cand.kind,
+                cand.score,
+                cand.name.text,
+                cand.name.alias,
+                cand.name.weak,
+                form.key,
+                cand.name.form.key,
+                cand.matched,
+                cand.unmatched,
+                cand.unmatched_entry,
+                cand.basis,
+            )
+            hits.append(
+                ScreenHit(
+                    cand.name.list_id,
+                    entry,
+                    match,
+                    why(detail, entry.name, country_match, countries),
+                    detail,
+                    country_match,
+                )
+            )
+        if any(h.match == "exact" for h in hits):
+            return [h for h in hits if h.match == "exact"]
+        return hits[:MAX_POSSIBLE]
+
+
+def _rank(cand: _Candidate) -> tuple[int, float]:
+    return (1 if cand.kind == "exact" else 0, cand.score)

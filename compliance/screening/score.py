@@ -1,0 +1,122 @@
+"""How similar two names are, from 0 to 1, and which tokens made it so (rapidfuzz does the string work).
+
+Two names are compared token by token, each token weighted by how much it says about who a party is: a
+token found in few listed names weighs ``ln(1 + N / df)``; a token no listed name has weighs the most (it is
+what tells the party apart); generic words (places, `technology`, `information`, ...; see ``orgtypes``) and
+the words of weak aliases weigh ``GENERIC_WEIGHT``. Each listed token is paired with the most similar unused
+party token: the same token scores 1; a spelling within one edit in five characters (optimal string
+alignment, so a swapped pair of letters is one edit) scores its similarity; a prefix abbreviation of at least
+three letters (`elec` for `electronic`) scores ``ABBREVIATION_SIMILARITY``.
+
+``entry coverage`` is the weighted share of the listed name's tokens found in the party name, ``query
+coverage`` the share of the party name's tokens found in the listed name; the token score is
+``ENTRY_SHARE * entry coverage + (1 - ENTRY_SHARE) * query coverage``: a party name that contains a listed
+name and more (`Huawei Technologies Deutschland`) scores high, a name that shares one word with it does not.
+The character score (rapidfuzz ``ratio`` of the two names with spaces removed) catches wrong word breaks and
+typos inside joined words, and counts only from ``CHARACTER_FLOOR``.
+
+The bands (calibrated on tests/screening/labelled.yaml; README "Screening" gives the measured rates):
+
+- ``exact`` (the same after normalisation, see ``normalize``): the listed party;
+- ``REVIEW_THRESHOLD`` <= score < 1: a possible match, ``review`` with the score;
+- below: no finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+
+__all__ = [
+    "ABBREVIATION_SIMILARITY",
+    "CHARACTER_FLOOR",
+    "ENTRY_SHARE",
+    "GENERIC_WEIGHT",
+    "REVIEW_THRESHOLD",
+    "TOKEN_SIMILARITY",
+    "TRANSLITERATION_SCORE",
+    "Scored",
+    "score_names",
+    "token_similarity",
+]
+
+REVIEW_THRESHOLD = 0.80
+ENTRY_SHARE = 0.6
+GENERIC_WEIGHT = 0.4
+TOKEN_SIMILARITY = 0.8
+ABBREVIATION_SIMILARITY = 0.9
+CHARACTER_FLOOR = 0.88
+# A Han-script name whose pinyin equals a Latin-script listed name (or the reverse): sounds the same, may be
+# written with other characters (华为 and 华威 are both `huawei`), so never more than a possible match.
+TRANSLITERATION_SCORE = 0.95
+
+
+def token_similarity(a: str, b: str) -> float:
+    """Similarity of two tokens: 1 when equal; otherwise edit or abbreviation similarity, or 0."""
+    if a == b:
+        return 1.0
+    if not (a.isascii() and b.isascii()):
+        return 0.0  # Han tokens are character bigrams: equal or not
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) >= 3 and len(long_) >= len(short) + 2 and long_.startswith(short) and not short.isdigit():
+        return ABBREVIATION_SIMILARITY
+    if len(short) < 4 or any(c.isdigit() for c in a + b):
+        return 0.0  # short tokens and numbers must be equal: `3A090`, `L3`, `SMIC` vs `SMIT`
+    sim = float(OSA.normalized_similarity(a, b))
+    return sim if sim >= TOKEN_SIMILARITY else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    score: float
+    matched: tuple[str, ...]  # party-name tokens paired with a listed token
+    unmatched: tuple[str, ...]  # party-name tokens without a partner
+    unmatched_entry: tuple[str, ...]  # listed tokens without a partner
+    by: str  # "tokens" or "characters": which score decided
+
+
+def score_names(
+    query: tuple[str, ...],
+    query_weights: tuple[float, ...],
+    entry: tuple[str, ...],
+    entry_weights: tuple[float, ...],
+    query_compact: str,
+    entry_compact: str,
+) -> Scored:
+    used = [False] * len(query)
+    sims = [0.0] * len(query)  # for each party-name token, the similarity of its partner
+    entry_hit = 0.0
+    unmatched_entry: list[str] = []
+    for tok, w in sorted(zip(entry, entry_weights, strict=True), key=lambda tw: -tw[1]):
+        best, best_i = 0.0, -1
+        for i, q in enumerate(query):
+            if not used[i]:
+                sim = token_similarity(tok, q)
+                if sim > best:
+                    best, best_i = sim, i
+                    if sim == 1.0:
+                        break
+        if best_i < 0:
+            unmatched_entry.append(tok)
+            continue
+        used[best_i] = True
+        sims[best_i] = best
+        entry_hit += w * best
+    entry_total = sum(entry_weights) or 1.0
+    query_total = sum(query_weights) or 1.0
+    query_hit = sum(w * sim for w, sim in zip(query_weights, sims, strict=True))
+    token_score = ENTRY_SHARE * (entry_hit / entry_total) + (1 - ENTRY_SHARE) * (query_hit / query_total)
+    char_score = fuzz.ratio(query_compact, entry_compact) / 100.0
+    score, by = (token_score, "tokens")
+    if char_score >= CHARACTER_FLOOR and char_score > token_score:
+        score, by = (char_score, "characters")
+    listed_order = [t for t in entry if t in unmatched_entry]
+    return Scored(
+        min(score, 0.99),  # only an equivalent form scores 1
+        tuple(q for q, u in zip(query, used, strict=True) if u),
+        tuple(q for q, u in zip(query, used, strict=True) if not u),
+        tuple(listed_order),
+        by,
+    )
