@@ -35,8 +35,9 @@ from typing import Literal
 from compliance.models.pack import Alias, PartyEntry
 from compliance.screening.explain import MatchDetail, why
 from compliance.screening.normalize import NameForm, analyse, normalize_name
-from compliance.screening.orgtypes import ABBREVIATIONS, GENERIC_WORDS, HAN_GENERIC_BIGRAMS
+from compliance.screening.orgtypes import ABBREVIATIONS, GENERIC_WORDS, HAN_GENERIC_BIGRAMS, LEGAL_FORMS, STOPWORDS
 from compliance.screening.score import (
+    ENTRY_SHARE,
     GENERIC_WEIGHT,
     REVIEW_THRESHOLD,
     TRANSLITERATION_SCORE,
@@ -59,7 +60,7 @@ __all__ = [
 WEAK_LENGTH = 4  # an alias whose key has at most 4 characters (2 Han characters) is weak whatever the data says
 _HAN_WEAK_LENGTH = 2
 RARE_POSTINGS = 200
-MAX_CANDIDATES = 16
+MAX_CANDIDATES = 8
 MAX_POSSIBLE = 5  # possible matches reported per party name, best first
 _MIN_DELETE_LENGTH = 5
 _CACHE_SIZE = 100_000
@@ -106,9 +107,23 @@ class ScreenHit:
 class _Name:
     """One indexed name: its entry, its reading and its scoring tokens with their weights."""
 
-    __slots__ = ("alias", "eid", "entry", "form", "list_id", "text", "tokens", "weak", "weights")
+    __slots__ = (
+        "alias",
+        "common",
+        "eid",
+        "entry",
+        "form",
+        "list_id",
+        "seq",
+        "text",
+        "tokens",
+        "total",
+        "weak",
+        "weights",
+    )
 
-    def __init__(self, list_id: str, entry: PartyEntry, eid: int, listed: ListedName, form: NameForm) -> None:
+    def __init__(self, seq: int, list_id: str, entry: PartyEntry, eid: int, listed: ListedName, form: NameForm) -> None:
+        self.seq = seq  # position in the index: the tie-break that keeps answers the same from run to run
         self.list_id = list_id
         self.entry = entry
         self.eid = eid
@@ -119,6 +134,8 @@ class _Name:
         self.weak = listed.weak or (listed.alias and short)
         self.tokens = scoring_tokens(form)
         self.weights: tuple[float, ...] = ()
+        self.total = 0.0  # sum of the weights
+        self.common = 0.0  # weight of the tokens too common to propose candidates (they may still match)
 
 
 def scoring_tokens(form: NameForm) -> tuple[str, ...]:
@@ -158,7 +175,6 @@ class PartyIndex:
         self._postings: dict[str, list[_Name]] = {}
         self._deletes: dict[str, list[str]] = {}
         self._hashes: dict[int, str] = {}
-        weak_words: set[str] = set()
         eid = 0
         for list_id, entries in sorted(lists.items()):
             for entry in entries:
@@ -167,11 +183,10 @@ class PartyIndex:
                     for form in analyse(listed.text):
                         if form.empty:
                             continue
-                        name = _Name(list_id, entry, eid, listed, form)
+                        name = _Name(len(self._names), list_id, entry, eid, listed, form)
                         self._names.append(name)
                         self._exact.setdefault(form.compact, []).append(name)
                         if name.weak:
-                            weak_words.update(name.tokens)
                             continue
                         if form.han and form.pinyin:
                             self._pinyin.setdefault(form.pinyin, []).append(name)
@@ -185,11 +200,17 @@ class PartyIndex:
         self._unknown_weight = math.log(1 + max(strong, 1))
         self._weight: dict[str, float] = {}
         for tok, names in self._postings.items():
-            generic = tok in GENERIC_WORDS or tok in HAN_GENERIC_BIGRAMS or tok in weak_words
+            generic = tok in GENERIC_WORDS or tok in HAN_GENERIC_BIGRAMS
             idf = math.log(1 + strong / len(names))
             self._weight[tok] = GENERIC_WEIGHT if generic else max(GENERIC_WEIGHT, idf)
         for name in self._names:
             name.weights = tuple(self.weight(t) for t in name.tokens)
+            name.total = sum(name.weights) or 1.0
+            name.common = sum(
+                w
+                for t, w in zip(name.tokens, name.weights, strict=True)
+                if len(self._postings.get(t, ())) > RARE_POSTINGS
+            )
         # Misspelt generic words (`Techologies`) are read as the word they misspell, one edit away.
         self._generic_fix: dict[str, str] = {}
         for variant, canonical in sorted({**{g: g for g in GENERIC_WORDS}, **ABBREVIATIONS}.items()):
@@ -208,8 +229,8 @@ class PartyIndex:
         known = self._weight.get(token)
         if known is not None:
             return known
-        if token in GENERIC_WORDS or token in HAN_GENERIC_BIGRAMS:
-            return GENERIC_WEIGHT
+        if token in GENERIC_WORDS or token in HAN_GENERIC_BIGRAMS or (token.isascii() and len(token) <= 3):
+            return GENERIC_WEIGHT  # short unknown tokens are mostly abbreviations and initials (`Ind.`, `J.`)
         return self._unknown_weight
 
     def sha256(self, entry: PartyEntry) -> str:
@@ -248,13 +269,27 @@ class PartyIndex:
         for name in self._exact.get(form.compact, ()):
             out.append(_Candidate(name, "exact", 1.0, "equivalent", form.tokens, (), ()))
             seen.add(name.eid)
+        for principal in form.principal:
+            # A branch or office is the company itself (not a separate legal person); never via a weak alias.
+            for name in self._exact.get(principal, ()):
+                if not name.weak and name.eid not in seen:
+                    seen.add(name.eid)
+                    out.append(_Candidate(name, "exact", 1.0, "branch", form.tokens, (), ()))
         for name in self._transliterations(form):
             if name.eid not in seen:
                 seen.add(name.eid)
                 out.append(_Candidate(name, "fuzzy", TRANSLITERATION_SCORE, "transliteration", form.tokens, (), ()))
         if any(c.kind == "exact" and not c.name.weak for c in out):
             return tuple(out)  # the party is a listed entry: other resemblances add nothing
-        query = self._refine(scoring_tokens(form))
+        query, misspelt = self._refine(scoring_tokens(form))
+        if not misspelt and not form.han and query != form.core:
+            # Only word breaks were repaired (`Huaweitechnologies`): spacing is an equivalent form.
+            for name in self._exact.get("".join(query), ()):
+                if not name.weak and name.eid not in seen:
+                    seen.add(name.eid)
+                    out.append(_Candidate(name, "exact", 1.0, "equivalent", query, (), ()))
+            if any(c.kind == "exact" for c in out):
+                return tuple(out)
         weights = tuple(self.weight(t) for t in query)
         fuzzy: list[_Candidate] = []
         for name in self._candidates(query, weights):
@@ -267,7 +302,7 @@ class PartyIndex:
                         name, "fuzzy", scored.score, scored.by, scored.matched, scored.unmatched, scored.unmatched_entry
                     )
                 )
-        fuzzy.sort(key=lambda c: (-c.score, c.name.eid))
+        fuzzy.sort(key=lambda c: (-c.score, c.name.seq))
         for cand in fuzzy:
             if cand.name.eid not in seen:
                 seen.add(cand.name.eid)
@@ -277,12 +312,14 @@ class PartyIndex:
     def _known(self, tok: str) -> bool:
         return tok in self._postings or tok in GENERIC_WORDS
 
-    def _refine(self, tokens: tuple[str, ...]) -> tuple[str, ...]:
+    def _refine(self, tokens: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
         """Tokens no listed name has, read more kindly: a misspelt generic word as that word; two words
-        written as one (`Huaweitechnologies`) as the two."""
+        written as one (`Huaweitechnologies`, `TechnologyCo`) as the two. The flag says whether a spelling
+        was corrected."""
         out: list[str] = []
+        misspelt = False
         for tok in tokens:
-            if self._known(tok) or not tok.isascii() or len(tok) < 5 or not tok.isalpha():
+            if self._known(tok) or not tok.isascii() or len(tok) < 5 or not tok.isalnum():
                 out.append(tok)
                 continue
             fixed = self._generic_fix.get(tok) or next(
@@ -290,17 +327,21 @@ class PartyIndex:
             )
             if fixed is not None:
                 out.append(fixed)
+                misspelt = misspelt or fixed != ABBREVIATIONS.get(tok, tok)
                 continue
-            split = next(
-                (
-                    (tok[:i], ABBREVIATIONS.get(tok[i:], tok[i:]))
-                    for i in range(len(tok) - 3, 3, -1)
-                    if self._known(tok[:i]) and self._known(ABBREVIATIONS.get(tok[i:], tok[i:]))
-                ),
-                None,
-            )
-            out.extend(split if split is not None else (tok,))
-        return tuple(out)
+            out.extend(self._split(tok))
+        return tuple(out), misspelt
+
+    def _split(self, tok: str) -> tuple[str, ...]:
+        for i in range(len(tok) - 2, 3, -1):
+            left, right = ABBREVIATIONS.get(tok[:i], tok[:i]), ABBREVIATIONS.get(tok[i:], tok[i:])
+            if not self._known(left):
+                continue
+            if (right,) in LEGAL_FORMS or right in STOPWORDS:
+                return (left,)  # `TechnologyCo` is `Technology Co`, `Academyof` is `Academy of`
+            if len(right) >= 3 and self._known(right):
+                return (left, right)
+        return (tok,)
 
     def _transliterations(self, form: NameForm) -> list[_Name]:
         if form.han:
@@ -315,31 +356,42 @@ class PartyIndex:
 
     def _candidates(self, query: tuple[str, ...], weights: tuple[float, ...]) -> list[_Name]:
         """The listed names sharing the most token weight with the query, from rare tokens only."""
-        proposals: list[tuple[float, list[_Name]]] = []
-        probes = list(zip(query, weights, strict=True))
-        # A word broken in two (`Hua Wei`) is also tried joined.
-        probes += [(a + b, max(wa, wb)) for (a, wa), (b, wb) in pairwise(probes) if a.isascii() and b.isascii()]
-        for tok, w in probes:
-            for listed_tok in self._similar_tokens(tok):
+        proposals: list[tuple[float, float, list[_Name]]] = []
+        probes = [(tok, w, self._similar_tokens(tok, w)) for tok, w in zip(query, weights, strict=True)]
+        # A word broken in two (`Hua Wei`) is also tried joined (as it is only).
+        for (a, wa, _sa), (b, wb, _sb) in pairwise(probes):
+            if a.isascii() and b.isascii() and a + b in self._postings:
+                probes.append((a + b, max(wa, wb), [a + b]))
+        for tok, w, similar in probes:
+            for listed_tok in similar:
                 names = self._postings[listed_tok]
                 if len(names) <= RARE_POSTINGS:
-                    proposals.append((w * (1.0 if listed_tok == tok else 0.8), names))
+                    proposals.append((w * (1.0 if listed_tok == tok else 0.8), self._weight[listed_tok], names))
         if not proposals:
             return []
-        shared: dict[int, float] = {}
+        shared: dict[int, float] = {}  # query weight shared, to rank candidates
+        listed: dict[int, float] = {}  # listed-token weight proposed, to bound a candidate's score
         by_id: dict[int, _Name] = {}
-        for w, names in proposals:
+        for w, w_listed, names in proposals:
             for name in names:
-                key = id(name)
+                key = name.seq
                 shared[key] = shared.get(key, 0.0) + w
+                listed[key] = listed.get(key, 0.0) + w_listed
                 by_id[key] = name
-        ranked = sorted(shared, key=lambda k: (-shared[k], by_id[k].eid))
-        return [by_id[k] for k in ranked[:MAX_CANDIDATES]]
+        # A candidate whose listed tokens, all matched, could not reach the review band is not scored.
+        floor = (REVIEW_THRESHOLD - (1 - ENTRY_SHARE)) / ENTRY_SHARE
+        ranked = sorted((-shared[k], k) for k in shared if (listed[k] + by_id[k].common) / by_id[k].total >= floor)
+        return [by_id[k] for _s, k in ranked[:MAX_CANDIDATES]]
 
-    def _similar_tokens(self, tok: str) -> list[str]:
-        """Listed tokens equal to ``tok`` or one edit from it (insertion, deletion, substitution, transposition)."""
-        out: list[str] = [tok] if tok in self._postings else []
-        if len(tok) < _MIN_DELETE_LENGTH - 1 or not tok.isascii():
+    def _similar_tokens(self, tok: str, weight: float) -> list[str]:
+        """Listed tokens equal to ``tok`` or one edit from it (insertion, deletion, substitution, transposition).
+
+        A token some listed name has, or a generic one, is taken as written: only unknown tokens are looked up
+        one edit away (a typo rarely makes another listed word)."""
+        if tok in self._postings:
+            return [tok]
+        out: list[str] = []
+        if len(tok) < _MIN_DELETE_LENGTH - 1 or not tok.isascii() or weight <= GENERIC_WEIGHT:
             return out
         found = set(out)
         for listed in self._deletes.get(tok, ()):  # the query lacks one letter
@@ -353,6 +405,16 @@ class PartyIndex:
         out.extend(sorted(found - set(out)))
         return out
 
+    def equivalents(self, name: str) -> list[tuple[str, PartyEntry]]:
+        """Entries (list id, entry) that ``name`` is an equivalent form of, whatever the date or country; weak
+        aliases excluded. For tools (the list importer's "already listed"), not for decisions."""
+        out: dict[int, tuple[str, PartyEntry]] = {}
+        for form in self._readings(name):
+            for n in self._exact.get(form.compact, ()):
+                if not n.weak:
+                    out.setdefault(n.eid, (n.list_id, n.entry))
+        return list(out.values())
+
     # ------------------------------------------------------------------ screening
 
     def screen(self, name: str, country: str, on: dt.date) -> list[ScreenHit]:
@@ -364,7 +426,7 @@ class PartyIndex:
                 if held is None or _rank(cand) > _rank(held[0]):
                     best[cand.name.eid] = (cand, form)
         hits: list[ScreenHit] = []
-        for cand, form in sorted(best.values(), key=lambda cf: (-_rank(cf[0])[0], -_rank(cf[0])[1], cf[0].name.eid)):
+        for cand, form in sorted(best.values(), key=lambda cf: (-_rank(cf[0])[0], -_rank(cf[0])[1], cf[0].name.seq)):
             entry = cand.name.entry
             if entry.added > on or (entry.removed is not None and on > entry.removed):
                 continue

@@ -32,7 +32,17 @@ from dataclasses import dataclass
 
 from anyascii import anyascii
 
-from compliance.screening.orgtypes import ABBREVIATIONS, CONFUSABLES, HAN_LEGAL_FORMS, LEGAL_FORMS, STOPWORDS
+from compliance.screening.orgtypes import (
+    ABBREVIATIONS,
+    BRANCH_WORDS,
+    CONFUSABLES,
+    HAN_BRANCH_WORDS,
+    HAN_LEGAL_FORMS,
+    HAN_PLACES,
+    LEGAL_FORMS,
+    PLACES,
+    STOPWORDS,
+)
 
 __all__ = ["NameForm", "analyse", "has_han", "normalize_name", "to_simplified"]
 
@@ -80,6 +90,9 @@ class NameForm:
     core: tuple[str, ...]  # tokens without legal forms anywhere: what token-by-token comparison weighs
     han: bool  # has tokens in Han characters
     pinyin: str  # Han tokens transliterated (toneless pinyin), compact; "" when there are none
+    # For a branch or office (`... Shenzhen Branch`, `...深圳分公司`): the keys the company may have (with and
+    # without the places before the branch word).
+    principal: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -151,6 +164,8 @@ def _ascii_keep_han(text: str) -> str:
 
 def _strip_han_form(token: str) -> str:
     """`华为技术有限公司` -> `华为技术`; a token that is only a legal form is returned as it is."""
+    if token.endswith(HAN_BRANCH_WORDS):
+        return token  # `...深圳分公司` ends in 公司 but is a branch, read by _principal
     changed = True
     while changed and token not in HAN_LEGAL_FORMS:
         changed = False
@@ -222,6 +237,32 @@ def _pinyin(tokens: tuple[str, ...]) -> str:
     return "".join(anyascii(ch).lower() for tok in tokens if _HAN_CHAR.match(tok) for ch in tok)
 
 
+def _principal(words: list[str]) -> tuple[str, ...]:
+    """The keys of the company a branch or office belongs to; () when the name is not a branch's."""
+    last = words[-1] if words else ""
+    heads: list[list[str]] = []
+    if last and not last.isascii():
+        bw = next((b for b in HAN_BRANCH_WORDS if last.endswith(b) and len(last) > len(b)), None)
+        if bw is None:
+            return ()
+        head = last[: -len(bw)]
+        place = next((p for p in HAN_PLACES if head.endswith(p) and len(head) > len(p)), None)
+        for h in (head, head[: -len(place)]) if place else (head,):
+            rest = [*words[:-1], _strip_han_form(h)]
+            heads.append([w for w in rest if w not in HAN_LEGAL_FORMS])
+    else:
+        n = next((n for n in (2, 1) if tuple(words[-n:]) in BRANCH_WORDS and len(words) > n), 0)
+        if not n:
+            return ()
+        rest = words[:-n]
+        heads.append(rest)
+        while len(rest) > 1 and rest[-1] in PLACES:
+            rest = rest[:-1]
+            heads.append(rest)
+    keys = ("".join(_strip_ends(h)) for h in heads)
+    return tuple(dict.fromkeys(k for k in keys if k))
+
+
 def _form(folded: str) -> NameForm:
     text = _APOSTROPHE.sub("", folded.casefold())
     raw = _join_single_letters(_TOKEN.findall(text))
@@ -238,7 +279,9 @@ def _form(folded: str) -> NameForm:
     stripped = _strip_ends(words) or words
     core = _without_forms(stripped) or stripped
     tokens = tuple(stripped)
-    return NameForm(tokens, " ".join(tokens), "".join(tokens), tuple(core), han, _pinyin(tokens) if han else "")
+    return NameForm(
+        tokens, " ".join(tokens), "".join(tokens), tuple(core), han, _pinyin(tokens) if han else "", _principal(words)
+    )
 
 
 def analyse(name: str) -> tuple[NameForm, ...]:

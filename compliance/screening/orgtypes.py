@@ -12,11 +12,15 @@ from __future__ import annotations
 
 __all__ = [
     "ABBREVIATIONS",
+    "BRANCH_WORDS",
     "CONFUSABLES",
     "GENERIC_WORDS",
+    "HAN_BRANCH_WORDS",
     "HAN_GENERIC_BIGRAMS",
     "HAN_LEGAL_FORMS",
+    "HAN_PLACES",
     "LEGAL_FORMS",
+    "PLACES",
     "STOPWORDS",
 ]
 
@@ -90,7 +94,7 @@ development: devel
 engineering: engg
 laboratory: laboratories lab labs
 brother: brothers bros
-microelectronic: microelectronics
+microelectronic: microelectronics microelec
 """
 
 ABBREVIATIONS: dict[str, str] = {
@@ -103,7 +107,7 @@ ABBREVIATIONS: dict[str, str] = {
 # Words that say little about who a party is: places, and the vocabulary of company names. They still
 # count when names are compared, at a low weight, so that `Shanghai Sunhua Technology` is not taken for
 # `Shanghai Suanhu Technology` because both are Shanghai technology companies.
-GENERIC_WORDS: frozenset[str] = frozenset(
+PLACES: frozenset[str] = frozenset(
     """
     beijing shanghai shenzhen tianjin tianjing chengdu wuhan wuxi xiamen fujian jiangsu henan qingdao nanjing
     kunshan xian hangzhou guangzhou guangdong chongqing suzhou hefei anhui hubei hunan sichuan shandong zhejiang
@@ -111,7 +115,12 @@ GENERIC_WORDS: frozenset[str] = frozenset(
     hong kong hongkong china chinese prc zhongguo america american usa us japan japanese korea korean germany
     german deutschland france french europe european asia asian pacific singapore malaysia india russia
     russian uk britain british global world international national east west north south northern southern
-    eastern western central new
+    eastern western central new tokyo osaka seoul moscow dubai london paris munich frankfurt hamburg
+    """.split()
+)
+
+GENERIC_WORDS: frozenset[str] = PLACES | frozenset(
+    """
     technology information industry electronic system service science communication semiconductor holding
     product solution network material university institute national association management group development
     engineering laboratory manufacturing microelectronic integrated circuit computer computing digital data
@@ -125,6 +134,18 @@ GENERIC_WORDS: frozenset[str] = frozenset(
     quantum cloud internet online web media applied standard premier prime plus pro co op branch office
     factory plant works shop store department
     """.split()
+)
+
+# Words that make a name a branch or office of a company: not a separate legal person, so `Huawei
+# Technologies Co., Ltd. Shenzhen Branch` is Huawei Technologies Co., Ltd. (places may stand before them).
+BRANCH_WORDS: frozenset[tuple[str, ...]] = frozenset(
+    tuple(p.split())
+    for p in "branch | branch office | representative office | rep office | liaison office | office | filiale | "
+    "niederlassung | succursale | sucursal | zweigniederlassung".split("|")
+)
+HAN_BRANCH_WORDS: tuple[str, ...] = ("分公司", "办事处", "代表处", "分部")
+HAN_PLACES: tuple[str, ...] = tuple(
+    "北京 上海 深圳 天津 成都 武汉 无锡 厦门 福建 江苏 河南 青岛 南京 昆山 西安 杭州 广州 广东 重庆 苏州 合肥 香港 澳门 台湾 中国".split()
 )
 
 # Letters of other scripts that look like Latin ones (Unicode's confusables, the homoglyphs seen in

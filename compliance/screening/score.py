@@ -3,17 +3,21 @@
 Two names are compared token by token, each token weighted by how much it says about who a party is: a
 token found in few listed names weighs ``ln(1 + N / df)``; a token no listed name has weighs the most (it is
 what tells the party apart); generic words (places, `technology`, `information`, ...; see ``orgtypes``) and
-the words of weak aliases weigh ``GENERIC_WEIGHT``. Each listed token is paired with the most similar unused
+unknown tokens of three letters or fewer (abbreviations, initials) weigh ``GENERIC_WEIGHT``. Each listed token is paired with the most similar unused
 party token: the same token scores 1; a spelling within one edit in five characters (optimal string
 alignment, so a swapped pair of letters is one edit) scores its similarity; a prefix abbreviation of at least
-three letters (`elec` for `electronic`) scores ``ABBREVIATION_SIMILARITY``.
+four letters (`elec` for `electronic`) scores ``ABBREVIATION_SIMILARITY``.
 
 ``entry coverage`` is the weighted share of the listed name's tokens found in the party name, ``query
 coverage`` the share of the party name's tokens found in the listed name; the token score is
 ``ENTRY_SHARE * entry coverage + (1 - ENTRY_SHARE) * query coverage``: a party name that contains a listed
 name and more (`Huawei Technologies Deutschland`) scores high, a name that shares one word with it does not.
-The character score (rapidfuzz ``ratio`` of the two names with spaces removed) catches wrong word breaks and
-typos inside joined words, and counts only from ``CHARACTER_FLOOR``.
+A party name that contains every token of a listed name, one of them more than a generic word, scores at
+least ``CONTAINED_SCORE``: `Huawei Device Co.` may be one of Huawei's affiliates. The character score
+(rapidfuzz ``ratio`` of the two names with spaces removed) catches wrong word breaks and
+typos inside joined words; it counts only from ``CHARACTER_FLOOR``, and only when the names' distinctive
+parts (their tokens that are not generic) are as similar, so that `Kowalski Heavy Industries Aerospace
+Systems` does not pass for `Kawasaki Heavy Industries Aerospace Systems` on its long generic tail.
 
 The bands (calibrated on tests/screening/labelled.yaml; README "Screening" gives the measured rates):
 
@@ -29,10 +33,14 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
+from compliance.screening.orgtypes import GENERIC_WORDS
+
 __all__ = [
     "ABBREVIATION_SIMILARITY",
     "CHARACTER_FLOOR",
+    "CONTAINED_SCORE",
     "ENTRY_SHARE",
+    "GENERIC_CHARACTER_FLOOR",
     "GENERIC_WEIGHT",
     "REVIEW_THRESHOLD",
     "TOKEN_SIMILARITY",
@@ -48,6 +56,8 @@ GENERIC_WEIGHT = 0.4
 TOKEN_SIMILARITY = 0.8
 ABBREVIATION_SIMILARITY = 0.9
 CHARACTER_FLOOR = 0.88
+CONTAINED_SCORE = 0.85
+GENERIC_CHARACTER_FLOOR = 0.95
 # A Han-script name whose pinyin equals a Latin-script listed name (or the reverse): sounds the same, may be
 # written with other characters (华为 and 华威 are both `huawei`), so never more than a possible match.
 TRANSLITERATION_SCORE = 0.95
@@ -57,15 +67,23 @@ def token_similarity(a: str, b: str) -> float:
     """Similarity of two tokens: 1 when equal; otherwise edit or abbreviation similarity, or 0."""
     if a == b:
         return 1.0
-    if not (a.isascii() and b.isascii()):
-        return 0.0  # Han tokens are character bigrams: equal or not
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    if len(short) >= 3 and len(long_) >= len(short) + 2 and long_.startswith(short) and not short.isdigit():
+    ls, ll = len(short), len(long_)
+    if not (short.isascii() and long_.isascii()):
+        return 0.0  # Han tokens are character bigrams: equal or not
+    # `Elec.` for electronic; three letters only for a generic word (`Ind.`, `Eng.`), which weighs little.
+    if (
+        ll - ls >= 2
+        and long_.startswith(short)
+        and short.isalpha()
+        and (ls >= 4 or (ls == 3 and long_ in GENERIC_WORDS))
+    ):
         return ABBREVIATION_SIMILARITY
-    if len(short) < 4 or any(c.isdigit() for c in a + b):
-        return 0.0  # short tokens and numbers must be equal: `3A090`, `L3`, `SMIC` vs `SMIT`
-    sim = float(OSA.normalized_similarity(a, b))
-    return sim if sim >= TOKEN_SIMILARITY else 0.0
+    if ls < 4 or (ll - ls) > ll * (1 - TOKEN_SIMILARITY) or not (short.isalpha() and long_.isalpha()):
+        return 0.0  # short tokens and tokens with digits must be equal: `3A090`, `L3`, `SMIC` vs `SMIT`
+    # rapidfuzz applies the cutoff to a rounded distance: ask a little lower, then decide here.
+    sim = float(OSA.normalized_similarity(short, long_, score_cutoff=TOKEN_SIMILARITY - 0.02))
+    return sim if sim >= TOKEN_SIMILARITY - 1e-9 else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +93,10 @@ class Scored:
     unmatched: tuple[str, ...]  # party-name tokens without a partner
     unmatched_entry: tuple[str, ...]  # listed tokens without a partner
     by: str  # "tokens" or "characters": which score decided
+
+
+def _heaviest(tw: tuple[str, float]) -> float:
+    return -tw[1]
 
 
 def score_names(
@@ -89,7 +111,11 @@ def score_names(
     sims = [0.0] * len(query)  # for each party-name token, the similarity of its partner
     entry_hit = 0.0
     unmatched_entry: list[str] = []
-    for tok, w in sorted(zip(entry, entry_weights, strict=True), key=lambda tw: -tw[1]):
+    for tok, w in (
+        sorted(zip(entry, entry_weights, strict=True), key=_heaviest)
+        if len(entry) > 1
+        else zip(entry, entry_weights, strict=True)
+    ):
         best, best_i = 0.0, -1
         for i, q in enumerate(query):
             if not used[i]:
@@ -108,7 +134,17 @@ def score_names(
     query_total = sum(query_weights) or 1.0
     query_hit = sum(w * sim for w, sim in zip(query_weights, sims, strict=True))
     token_score = ENTRY_SHARE * (entry_hit / entry_total) + (1 - ENTRY_SHARE) * (query_hit / query_total)
+    exact_pairs = sum(1 for sim in sims if sim == 1.0)
+    if exact_pairs == len(entry) and any(w > GENERIC_WEIGHT for w in entry_weights):
+        token_score = max(token_score, CONTAINED_SCORE)
     char_score = fuzz.ratio(query_compact, entry_compact) / 100.0
+    if char_score >= CHARACTER_FLOOR:
+        distinct_q = "".join(t for t, w in zip(query, query_weights, strict=True) if w > GENERIC_WEIGHT)
+        distinct_e = "".join(t for t, w in zip(entry, entry_weights, strict=True) if w > GENERIC_WEIGHT)
+        if distinct_e and fuzz.ratio(distinct_q, distinct_e) / 100.0 < CHARACTER_FLOOR:
+            char_score = 0.0
+        elif not distinct_e and char_score < GENERIC_CHARACTER_FLOOR:
+            char_score = 0.0  # a name of generic words only must be nearly the same
     score, by = (token_score, "tokens")
     if char_score >= CHARACTER_FLOOR and char_score > token_score:
         score, by = (char_score, "characters")
