@@ -55,6 +55,7 @@ class ReceiptInput:
     rule_ids: tuple[str, ...]
     rule_packs: tuple[dict[str, str], ...]
     engine_version: str
+    clearances: tuple[str, ...] = ()  # ids of the clearances the decision used (replay needs the same file)
 
 
 def receipt_input(tx: Transaction, decision: DecisionValue) -> ReceiptInput:
@@ -66,6 +67,7 @@ def receipt_input(tx: Transaction, decision: DecisionValue) -> ReceiptInput:
         tuple(sorted({f.rule_id for f in decision.findings})),
         tuple({"id": p.id, "version": p.version, "sha256": p.sha256} for p in decision.rule_packs),
         decision.engine_version,
+        tuple(sorted({c for f in decision.findings if f.match is not None and (c := f.match.clearance)})),
     )
 
 
@@ -83,6 +85,8 @@ def receipt(content: ReceiptInput, *, prev: str, now: dt.datetime) -> str:
         "input": json.loads(content.canonical_input),
         "prev": prev,
     }
+    if content.clearances:
+        body["clearances"] = list(content.clearances)
     body["hash"] = _sha(_canonical(body))
     return _canonical(body)
 

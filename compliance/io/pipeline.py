@@ -33,6 +33,7 @@ from compliance.evaluate.engine import Engine
 from compliance.io.readers import RawLine, Record, parse_raw, validated
 from compliance.io.writers import Format, render
 from compliance.packs.packset import PackSet
+from compliance.screening.clearances import ClearanceBook
 
 __all__ = ["CHUNK", "Result", "check_item", "check_items", "check_items_parallel"]
 
@@ -79,10 +80,10 @@ def check_items(
 _worker_engine: Engine | None = None
 
 
-def _init_worker(packset: PackSet, backend: str, parent: int) -> None:
+def _init_worker(packset: PackSet, backend: str, parent: int, clearances: ClearanceBook | None = None) -> None:
     global _worker_engine
     _exit_with_parent(parent)
-    _worker_engine = Engine(packset, backend=backend)
+    _worker_engine = Engine(packset, backend=backend, clearances=clearances)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -121,6 +122,7 @@ def check_items_parallel(
     backend: str = "durable",
     as_of: dt.date | None = None,
     audit: bool = False,
+    clearances: ClearanceBook | None = None,
 ) -> Iterator[Result]:
     """Evaluate in ``jobs`` worker processes; results come back in input order."""
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
@@ -129,7 +131,7 @@ def check_items_parallel(
         max_workers=jobs,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(packset, backend, os.getpid()),
+        initargs=(packset, backend, os.getpid(), clearances),
     ) as pool:
         pending: deque[Future[list[Result]]] = deque()
         while True:

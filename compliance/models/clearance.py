@@ -37,6 +37,9 @@ class Clearance(Contract):
     cleared_by: Text = Field(description="Name of the officer who cleared it.")
     date: IsoDate = Field(description="Day the clearance was made; it applies from this day.")
     expires: IsoDate = Field(description="Last day the clearance applies (inclusive).")
+    withdrawn: IsoDate | None = Field(
+        default=None, description="Day the clearance was withdrawn (`clearances expire`); it no longer applies from it."
+    )
     note: str | None = None
 
     @model_validator(mode="after")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from compliance.models.clearance import Clearance
 from compliance.screening.normalize import analyse
 
-__all__ = ["ClearanceBook", "Verdict", "party_key"]
+__all__ = ["ClearanceBook", "Verdict", "party_key", "status"]
 
 
 def party_key(name: str) -> str:
@@ -53,6 +53,23 @@ class ClearanceBook:
                 lapsed.append((c, f"it applies from {c.date}"))
             elif on > c.expires:
                 lapsed.append((c, f"it expired on {c.expires}"))
+            elif c.withdrawn is not None and on >= c.withdrawn:
+                lapsed.append((c, f"it was withdrawn on {c.withdrawn}"))
             else:
                 return Verdict(c, tuple(lapsed))
         return Verdict(None, tuple(lapsed))
+
+
+def status(c: Clearance, current_sha256: str | None, on: dt.date) -> str:
+    """What a clearance does on ``on``: `active`, or why not (for `clearances list`)."""
+    if current_sha256 is None:
+        return "entry not found (renamed or removed from the list)"
+    if current_sha256 != c.entry_sha256:
+        return "reopened: the entry or its aliases changed"
+    if on < c.date:
+        return f"not yet (from {c.date})"
+    if on > c.expires:
+        return f"expired {c.expires}"
+    if c.withdrawn is not None and on >= c.withdrawn:
+        return f"withdrawn {c.withdrawn}"
+    return "active"

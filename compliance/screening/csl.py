@@ -400,9 +400,14 @@ def _note(rec: CslRecord) -> str | None:
     return " ".join(parts)
 
 
+_SEE = re.compile(r"\(see [^)]*\)")
+
+
 def _all_items(requirement: str) -> bool:
-    text = " ".join(requirement.casefold().split())
-    return not text or text.startswith("for all items subject to the ear")
+    """The requirement is "for all items subject to the EAR", with nothing excepted (an empty one counts too:
+    the rule then requires a licence for every line, failing closed)."""
+    text = " ".join(_SEE.sub("", requirement.casefold()).replace(".", " ").split())
+    return not text or text == "for all items subject to the ear"
 
 
 def _entry(rec: CslRecord) -> dict[str, object]:
@@ -579,7 +584,7 @@ def _rules(
                 ),
                 "    citations:",
                 f"      - {{cite: Consolidated Screening List, url: {CSL_URL}}}",
-                "    note: Fail closed: a listed party anywhere in the order is at least a review.",
+                '    note: "Fail closed: a listed party anywhere in the order is at least a review."',
             ]
         )
     )
