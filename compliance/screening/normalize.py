@@ -18,8 +18,9 @@ that carry identity (for fuzzy comparison). The folding, in order:
    `S&C Electronics` is never `L&N Electronics`).
 5. Unambiguous abbreviations and plurals to one spelling (`Tech.`, `Technologies` -> `technology`; `Intl`
    -> `international`, `Mfg` -> `manufacturing`); joining words (`and`, `&`, `the`, `of`) dropped.
-6. Legal forms (`Co., Ltd.`, `GmbH`, `S.A.`, `OOO`, 有限公司, 股份有限公司, `youxian gongsi`, ...) dropped from
-   the start and end of the name, and ignored anywhere when names are compared token by token.
+6. Legal forms (`Co., Ltd.`, `GmbH`, `S.A.`, 有限公司, 股份有限公司, `youxian gongsi`, ...) dropped from the end
+   of the name, those that precede names (`OOO`, `PJSC`, `PT`, `AB`) from its start, and all ignored anywhere
+   when names are compared token by token.
 
 Nothing here merges two names that differ in a letter, a digit or a word that carries identity.
 """
@@ -41,6 +42,7 @@ from compliance.screening.orgtypes import (
     HAN_PLACES,
     LEGAL_FORMS,
     PLACES,
+    PREFIX_LEGAL_FORMS,
     STOPWORDS,
 )
 
@@ -198,7 +200,8 @@ def _is_form(tokens: list[str], start: int, n: int) -> bool:
 
 
 def _strip_ends(tokens: list[str]) -> list[str]:
-    """Legal forms (and joining words) off both ends, repeatedly: `co ltd`, `ooo romashka`, `the boeing company`."""
+    """Legal forms off the end and the forms that precede names off the start (and joining words off both),
+    repeatedly: `co ltd`, `ooo romashka`, `the boeing company`."""
     lo, hi = 0, len(tokens)
     changed = True
     while changed and lo < hi:
@@ -211,7 +214,7 @@ def _strip_ends(tokens: list[str]) -> list[str]:
         if lo >= hi:
             break
         for n in range(min(_LONGEST_FORM, hi - lo), 0, -1):
-            if tuple(tokens[lo : lo + n]) in LEGAL_FORMS or (n == 1 and tokens[lo] in STOPWORDS):
+            if tuple(tokens[lo : lo + n]) in PREFIX_LEGAL_FORMS or (n == 1 and tokens[lo] in STOPWORDS):
                 lo += n
                 changed = True
                 break

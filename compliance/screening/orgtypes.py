@@ -21,11 +21,12 @@ __all__ = [
     "HAN_PLACES",
     "LEGAL_FORMS",
     "PLACES",
+    "PREFIX_LEGAL_FORMS",
     "STOPWORDS",
 ]
 
-# Legal forms as token sequences (after folding). Dropped from the start and end of a name (repeatedly:
-# `Co., Ltd.` is two), and given no weight when names are compared token by token.
+# Legal forms as token sequences (after folding). Dropped from the end of a name (repeatedly: `Co., Ltd.` is
+# two), and given no weight when names are compared token by token.
 _LEGAL_FORM_TEXT = """
 co | ltd | co ltd | company | company limited | limited | inc | incorporated | corp | corporation | llc | lc |
 plc | llp | lp | lllp | pllc | na | gmbh | mbh | ag | kg | kgaa | ohg | ug | ev | eg | se |
@@ -48,6 +49,18 @@ ltd co | co inc | inc co | corp ltd | co llc | sa rl
 
 LEGAL_FORMS: frozenset[tuple[str, ...]] = frozenset(
     tuple(part.split()) for part in _LEGAL_FORM_TEXT.replace("\n", " ").split("|") if part.strip()
+)
+
+# The legal forms that stand before the name (`OOO Romashka`, `PJSC Gazprom`, `PT Telkom`, `AB Volvo`);
+# every other form is dropped only from the end, so `S.A. Holdings` keeps its `sa`.
+_PREFIX_FORM_TEXT = """
+ooo | oao | zao | pao | ao | jsc | pjsc | ojsc | cjsc | tov | pat | prat | tdv | fgup | gup | mup | pt | ab |
+kabushiki kaisha | kabushikigaisha | kk | godo kaisha | yugen kaisha | jusik hoesa | jusikhoesa | chusik hoesa |
+obshchestvo s ogranichennoi otvetstvennostiu | aktsionernoe obshchestvo | publichnoe aktsionernoe obshchestvo |
+zakrytoe aktsionernoe obshchestvo | otkrytoe aktsionernoe obshchestvo
+"""
+PREFIX_LEGAL_FORMS: frozenset[tuple[str, ...]] = frozenset(
+    tuple(part.split()) for part in _PREFIX_FORM_TEXT.replace("\n", " ").split("|") if part.strip()
 )
 
 # Chinese, Japanese and Korean legal forms in their own script, longest first (matched as a suffix or a

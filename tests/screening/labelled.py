@@ -9,6 +9,7 @@ bench/screening.py.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,8 +53,9 @@ class Measured:
         return "\n".join(rows)
 
 
+@functools.cache
 def load() -> dict[str, list[dict[str, str]]]:
-    data = yaml.safe_load(LABELLED.read_text(encoding="utf-8"))
+    data = yaml.load(LABELLED.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return {"positives": data["positives"], "negatives": data["negatives"]}
 
 
