@@ -145,8 +145,9 @@ class _Assembler:
                     )
 
     def _add_party_list(self, f: ParsedFile, model: PartyListFile, pack_id: str) -> None:
-        loc = f.doc.locate(("id",))
         if model.id in self.lists:
+            # Located only here: a JSON list (an imported screening list) works out positions only on demand.
+            loc = f.doc.locate(("id",))
             self.problems.append(Problem(loc, "duplicate-party-list", f"party list {model.id!r} is defined twice"))
             return
         self.lists[model.id] = PartyList(model.id, pack_id, model.title, tuple(model.entries), tuple(model.citations))

@@ -55,6 +55,9 @@ _APOSTROPHE = re.compile(r"(?<=[a-z0-9])['\u2019\u02bc`\u00b4](?=[a-z0-9])")
 _WORD = re.compile(r"[^\W_]+")
 _LONGEST_FORM = max(len(f) for f in LEGAL_FORMS)
 _FORM_WORDS = frozenset(w for f in LEGAL_FORMS for w in f)
+_FORM_LAST = frozenset(f[-1] for f in LEGAL_FORMS) | STOPWORDS  # a name can only end in a form on these
+_FORM_FIRST = frozenset(f[0] for f in PREFIX_LEGAL_FORMS) | STOPWORDS
+_BRANCH_LAST = frozenset(b[-1] for b in BRANCH_WORDS)
 
 
 def _load_t2s() -> object:
@@ -82,9 +85,12 @@ def has_han(text: str) -> bool:
     return _HAN_CHAR.search(text) is not None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NameForm:
-    """One reading of a name. ``compact`` equal means the same name; ``core`` is what fuzzy matching weighs."""
+    """One reading of a name. ``compact`` equal means the same name; ``core`` is what fuzzy matching weighs.
+
+    Not frozen (a frozen dataclass pays ``object.__setattr__`` per field, and one is built per listed name);
+    nothing changes one once built."""
 
     tokens: tuple[str, ...]  # the strict key's tokens: folded, canonical spellings, legal forms off the ends
     key: str  # " ".join(tokens): what normalize_name returns
@@ -203,6 +209,8 @@ def _strip_ends(tokens: list[str]) -> list[str]:
     """Legal forms off the end and the forms that precede names off the start (and joining words off both),
     repeatedly: `co ltd`, `ooo romashka`, `the boeing company`."""
     lo, hi = 0, len(tokens)
+    if not tokens or (tokens[-1] not in _FORM_LAST and tokens[0] not in _FORM_FIRST):
+        return tokens
     changed = True
     while changed and lo < hi:
         changed = False
@@ -243,8 +251,10 @@ def _pinyin(tokens: tuple[str, ...]) -> str:
 def _principal(words: list[str]) -> tuple[str, ...]:
     """The keys of the company a branch or office belongs to; () when the name is not a branch's."""
     last = words[-1] if words else ""
+    if not last or (last.isascii() and last not in _BRANCH_LAST):
+        return ()
     heads: list[list[str]] = []
-    if last and not last.isascii():
+    if not last.isascii():
         bw = next((b for b in HAN_BRANCH_WORDS if last.endswith(b) and len(last) > len(b)), None)
         if bw is None:
             return ()
@@ -267,23 +277,36 @@ def _principal(words: list[str]) -> tuple[str, ...]:
 
 
 def _form(folded: str) -> NameForm:
-    text = _APOSTROPHE.sub("", folded.casefold())
-    raw = _join_single_letters(_TOKEN.findall(text))
-    han = False
-    words: list[str] = []
-    for tok in raw:
-        if _HAN_CHAR.match(tok):
-            han = True
-            words.append(_strip_han_form(tok))
-        elif tok not in STOPWORDS:
-            words.append(ABBREVIATIONS.get(tok, tok))
-    # Han legal forms standing alone (`(北京)股份有限公司` gives a token `股份有限公司`) are legal forms too.
-    words = [w for w in words if w not in HAN_LEGAL_FORMS] or words
+    text = folded.casefold()
+    if "'" in text or "\u2019" in text or "`" in text or "\u00b4" in text or "\u02bc" in text:
+        text = _APOSTROPHE.sub("", text)
+    raw = _TOKEN.findall(text)
+    if any(len(t) == 1 for t in raw):
+        raw = _join_single_letters(raw)
+    han = not text.isascii() and any(_HAN_CHAR.match(t) for t in raw)
+    words: list[str]
+    if not han:
+        words = [ABBREVIATIONS.get(t, t) for t in raw if t not in STOPWORDS]
+    else:
+        words = []
+        for tok in raw:
+            if _HAN_CHAR.match(tok):
+                words.append(_strip_han_form(tok))
+            elif tok not in STOPWORDS:
+                words.append(ABBREVIATIONS.get(tok, tok))
+        # Han legal forms standing alone (`(北京)股份有限公司` gives a token `股份有限公司`) are legal forms too.
+        words = [w for w in words if w not in HAN_LEGAL_FORMS] or words
     stripped = _strip_ends(words) or words
-    core = _without_forms(stripped) or stripped
+    core = _without_forms(stripped) if _FORM_WORDS.intersection(stripped) else stripped
     tokens = tuple(stripped)
     return NameForm(
-        tokens, " ".join(tokens), "".join(tokens), tuple(core), han, _pinyin(tokens) if han else "", _principal(words)
+        tokens,
+        " ".join(tokens),
+        "".join(tokens),
+        tuple(core or stripped),
+        han,
+        _pinyin(tokens) if han else "",
+        _principal(words),
     )
 
 

@@ -45,7 +45,9 @@ __all__ = [
     "REVIEW_THRESHOLD",
     "TOKEN_SIMILARITY",
     "TRANSLITERATION_SCORE",
+    "Profile",
     "Scored",
+    "profile",
     "score_names",
     "token_similarity",
 ]
@@ -95,64 +97,75 @@ class Scored:
     by: str  # "tokens" or "characters": which score decided
 
 
-def _heaviest(tw: tuple[str, float]) -> float:
-    return -tw[1]
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A name's scoring tokens with their weights, prepared once (for a listed name: when the index is built)."""
+
+    tokens: tuple[str, ...]
+    weights: tuple[float, ...]
+    heaviest: tuple[tuple[str, float], ...]  # (token, weight), heaviest first: listed tokens are paired in this order
+    total: float
+    distinct: str  # the tokens that are not generic, joined: the character score compares these
+    has_distinct: bool
 
 
-def score_names(
-    query: tuple[str, ...],
-    query_weights: tuple[float, ...],
-    entry: tuple[str, ...],
-    entry_weights: tuple[float, ...],
-    query_compact: str,
-    entry_compact: str,
-) -> Scored:
-    used = [False] * len(query)
-    sims = [0.0] * len(query)  # for each party-name token, the similarity of its partner
+def profile(tokens: tuple[str, ...], weights: tuple[float, ...]) -> Profile:
+    pairs = tuple(zip(tokens, weights, strict=True))
+    distinct = "".join(t for t, w in pairs if w > GENERIC_WEIGHT)
+    return Profile(
+        tokens, weights, tuple(sorted(pairs, key=lambda tw: -tw[1])), sum(weights) or 1.0, distinct, bool(distinct)
+    )
+
+
+def _similar(a: str, b: str) -> float:
+    """``token_similarity`` with the cheap refusal first: within one edit, two short words share an end."""
+    if a == b:
+        return 1.0
+    if a[0] != b[0] and a[-1] != b[-1] and len(a) < 10 and len(b) < 10:
+        return 0.0
+    return token_similarity(a, b)
+
+
+def score_names(query: Profile, entry: Profile, query_compact: str, entry_compact: str) -> Scored:
+    qtokens = query.tokens
+    used = [False] * len(qtokens)
+    sims = [0.0] * len(qtokens)  # for each party-name token, the similarity of its partner
     entry_hit = 0.0
-    unmatched_entry: list[str] = []
-    for tok, w in (
-        sorted(zip(entry, entry_weights, strict=True), key=_heaviest)
-        if len(entry) > 1
-        else zip(entry, entry_weights, strict=True)
-    ):
+    exact_pairs = 0
+    unmatched_entry: set[str] = set()
+    for tok, w in entry.heaviest:
         best, best_i = 0.0, -1
-        for i, q in enumerate(query):
+        for i, q in enumerate(qtokens):
             if not used[i]:
-                sim = token_similarity(tok, q)
+                sim = _similar(tok, q)
                 if sim > best:
                     best, best_i = sim, i
                     if sim == 1.0:
                         break
         if best_i < 0:
-            unmatched_entry.append(tok)
+            unmatched_entry.add(tok)
             continue
         used[best_i] = True
         sims[best_i] = best
         entry_hit += w * best
-    entry_total = sum(entry_weights) or 1.0
-    query_total = sum(query_weights) or 1.0
-    query_hit = sum(w * sim for w, sim in zip(query_weights, sims, strict=True))
-    token_score = ENTRY_SHARE * (entry_hit / entry_total) + (1 - ENTRY_SHARE) * (query_hit / query_total)
-    exact_pairs = sum(1 for sim in sims if sim == 1.0)
-    if exact_pairs == len(entry) and any(w > GENERIC_WEIGHT for w in entry_weights):
+        exact_pairs += best == 1.0
+    query_hit = sum(w * sim for w, sim in zip(query.weights, sims, strict=True))
+    token_score = ENTRY_SHARE * (entry_hit / entry.total) + (1 - ENTRY_SHARE) * (query_hit / query.total)
+    if exact_pairs == len(entry.tokens) and entry.has_distinct:
         token_score = max(token_score, CONTAINED_SCORE)
-    char_score = fuzz.ratio(query_compact, entry_compact) / 100.0
-    if char_score >= CHARACTER_FLOOR:
-        distinct_q = "".join(t for t, w in zip(query, query_weights, strict=True) if w > GENERIC_WEIGHT)
-        distinct_e = "".join(t for t, w in zip(entry, entry_weights, strict=True) if w > GENERIC_WEIGHT)
-        if distinct_e and fuzz.ratio(distinct_q, distinct_e) / 100.0 < CHARACTER_FLOOR:
+    char_score = fuzz.ratio(query_compact, entry_compact, score_cutoff=CHARACTER_FLOOR * 100) / 100.0
+    if char_score:
+        if entry.has_distinct and fuzz.ratio(query.distinct, entry.distinct) / 100.0 < CHARACTER_FLOOR:
             char_score = 0.0
-        elif not distinct_e and char_score < GENERIC_CHARACTER_FLOOR:
+        elif not entry.has_distinct and char_score < GENERIC_CHARACTER_FLOOR:
             char_score = 0.0  # a name of generic words only must be nearly the same
     score, by = (token_score, "tokens")
-    if char_score >= CHARACTER_FLOOR and char_score > token_score:
+    if char_score > token_score:
         score, by = (char_score, "characters")
-    listed_order = [t for t in entry if t in unmatched_entry]
     return Scored(
         min(score, 0.99),  # only an equivalent form scores 1
-        tuple(q for q, u in zip(query, used, strict=True) if u),
-        tuple(q for q, u in zip(query, used, strict=True) if not u),
-        tuple(listed_order),
+        tuple(q for q, u in zip(qtokens, used, strict=True) if u),
+        tuple(q for q, u in zip(qtokens, used, strict=True) if not u),
+        tuple(t for t in entry.tokens if t in unmatched_entry),
         by,
     )
