@@ -41,10 +41,12 @@ from compliance.screening.score import (
     ENTRY_SHARE,
     GENERIC_WEIGHT,
     REVIEW_THRESHOLD,
+    TOKEN_SIMILARITY,
     TRANSLITERATION_SCORE,
     Profile,
     profile,
     score_names,
+    token_similarity,
 )
 
 __all__ = [
@@ -205,7 +207,7 @@ class PartyIndex:
         self._exact: dict[str, list[_Name]] = {}
         self._pinyin: dict[str, list[_Name]] = {}  # pinyin of Han names -> names
         self._postings: dict[str, list[_Name]] = {}
-        self._deletes: dict[str, list[str]] = {}
+        self._deletes: dict[str, str] = {}  # a listed token with one letter deleted -> the tokens, NUL-joined
         self._hashes: dict[int, str] = {}
         eid = 0
         for list_id, entries in sorted(lists.items()):
@@ -235,10 +237,9 @@ class PartyIndex:
                 for k in range(len(tok)):
                     d = tok[:k] + tok[k + 1 :]
                     found = deletes.get(d)
-                    if found is None:
-                        deletes[d] = [tok]
-                    else:
-                        found.append(tok)
+                    # One string per deletion, several tokens joined by NUL: a list per key would double the
+                    # memory of this, the index's largest table.
+                    deletes[d] = tok if found is None else f"{found}\0{tok}"
         strong = sum(1 for n in self._names if not n.weak)
         self._unknown_weight = math.log(1 + max(strong, 1))
         self._weight: dict[str, float] = {}
@@ -255,6 +256,8 @@ class PartyIndex:
             name.common = sum(w for t, w in zip(name.tokens, ws, strict=True) if t in common) if common else 0.0
             name.profile = profile(name.tokens, ws)
         self._forms: dict[str, tuple[NameForm, ...]] = {}
+        self._probes: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+        self._splits: dict[str, tuple[str, ...]] = {}
         self._lookups: dict[str, tuple[_Candidate, ...]] = {}
 
     def __len__(self) -> int:
@@ -360,12 +363,18 @@ class PartyIndex:
             if self._known(tok) or not tok.isascii() or len(tok) < 5 or not tok.isalnum():
                 out.append(tok)
                 continue
-            fixed = _GENERIC_FIX.get(tok) or next((_GENERIC_FIX[d] for d in _deletions(tok) if d in _GENERIC_FIX), None)
+            fixed = self._probe(tok)[0]
             if fixed is not None:
                 out.append(fixed)
                 misspelt = misspelt or fixed != ABBREVIATIONS.get(tok, tok)
                 continue
-            out.extend(self._split(tok))
+            split = self._splits.get(tok)
+            if split is None:
+                split = self._split(tok)
+                if len(self._splits) >= _CACHE_SIZE:
+                    self._splits.clear()
+                self._splits[tok] = split
+            out.extend(split)
         return tuple(out), misspelt
 
     def _split(self, tok: str) -> tuple[str, ...]:
@@ -393,11 +402,13 @@ class PartyIndex:
     def _candidates(self, query: tuple[str, ...], weights: tuple[float, ...]) -> list[_Name]:
         """The listed names sharing the most token weight with the query, from rare tokens only."""
         proposals: list[tuple[float, float, list[_Name]]] = []
-        probes = [(tok, w, self._similar_tokens(tok, w)) for tok, w in zip(query, weights, strict=True)]
+        probes: list[tuple[str, float, tuple[str, ...]]] = [
+            (tok, w, self._similar_tokens(tok, w)) for tok, w in zip(query, weights, strict=True)
+        ]
         # A word broken in two (`Hua Wei`) is also tried joined (as it is only).
         for (a, wa, _sa), (b, wb, _sb) in pairwise(probes):
             if a.isascii() and b.isascii() and a + b in self._postings:
-                probes.append((a + b, max(wa, wb), [a + b]))
+                probes.append((a + b, max(wa, wb), (a + b,)))
         for tok, w, similar in probes:
             for listed_tok in similar:
                 names = self._postings[listed_tok]
@@ -419,27 +430,41 @@ class PartyIndex:
         ranked = sorted((-shared[k], k) for k in shared if (listed[k] + by_id[k].common) / by_id[k].total >= floor)
         return [by_id[k] for _s, k in ranked[:MAX_CANDIDATES]]
 
-    def _similar_tokens(self, tok: str, weight: float) -> list[str]:
+    def _similar_tokens(self, tok: str, weight: float) -> tuple[str, ...]:
         """Listed tokens equal to ``tok`` or one edit from it (insertion, deletion, substitution, transposition).
 
         A token some listed name has, or a generic one, is taken as written: only unknown tokens are looked up
         one edit away (a typo rarely makes another listed word)."""
         if tok in self._postings:
-            return [tok]
-        out: list[str] = []
+            return (tok,)
         if len(tok) < _MIN_DELETE_LENGTH - 1 or not tok.isascii() or weight <= GENERIC_WEIGHT:
-            return out
-        found = set(out)
-        for listed in self._deletes.get(tok, ()):  # the query lacks one letter
-            found.add(listed)
-        if len(tok) >= _MIN_DELETE_LENGTH:
-            for d in _deletions(tok):
-                if d in self._postings:  # the query has one letter more
-                    found.add(d)
-                for listed in self._deletes.get(d, ()):  # one letter differs, or two are swapped
-                    found.add(listed)
-        out.extend(sorted(found - set(out)))
-        return out
+            return ()
+        return self._probe(tok)[1]
+
+    def _probe(self, tok: str) -> tuple[str | None, tuple[str, ...]]:
+        """For a token no listed name has: the generic word it misspells (or None), and the listed tokens one
+        edit away. Both come from the same deletions of the token; cached, since ERP names repeat words."""
+        cached = self._probes.get(tok)
+        if cached is not None:
+            return cached
+        dels = [tok[:i] + tok[i + 1 :] for i in range(len(tok))] if len(tok) >= _MIN_DELETE_LENGTH else []
+        fixed = _GENERIC_FIX.get(tok) or next((_GENERIC_FIX[d] for d in dels if d in _GENERIC_FIX), None)
+        postings, deletes = self._postings, self._deletes
+        lacking = deletes.get(tok)  # the query lacks one letter
+        found: set[str] = set(lacking.split("\0")) if lacking else set()
+        for d in dels:
+            if d in postings:  # the query has one letter more
+                found.add(d)
+            more = deletes.get(d)  # one letter differs, or two are swapped
+            if more:
+                found.update(more.split("\0"))
+        # Deleting a letter from each side also pairs words two edits apart: keep only those that score.
+        close = [t for t in found if token_similarity(t, tok) >= TOKEN_SIMILARITY]
+        similar = tuple(sorted(close)) if len(close) > 1 else tuple(close)
+        if len(self._probes) >= _CACHE_SIZE:
+            self._probes.clear()
+        self._probes[tok] = (fixed, similar)
+        return fixed, similar
 
     def equivalents(self, name: str) -> list[tuple[str, PartyEntry]]:
         """Entries (list id, entry) that ``name`` is an equivalent form of, whatever the date or country; weak

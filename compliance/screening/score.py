@@ -81,7 +81,7 @@ def token_similarity(a: str, b: str) -> float:
         and (ls >= 4 or (ls == 3 and long_ in GENERIC_WORDS))
     ):
         return ABBREVIATION_SIMILARITY
-    if ls < 4 or (ll - ls) > ll * (1 - TOKEN_SIMILARITY) or not (short.isalpha() and long_.isalpha()):
+    if ls < 4 or (ll - ls) > ll * (1 - TOKEN_SIMILARITY) + 1e-9 or not (short.isalpha() and long_.isalpha()):
         return 0.0  # short tokens and tokens with digits must be equal: `3A090`, `L3`, `SMIC` vs `SMIT`
     # rapidfuzz applies the cutoff to a rounded distance: ask a little lower, then decide here.
     sim = float(OSA.normalized_similarity(short, long_, score_cutoff=TOKEN_SIMILARITY - 0.02))
@@ -117,15 +117,6 @@ def profile(tokens: tuple[str, ...], weights: tuple[float, ...]) -> Profile:
     )
 
 
-def _similar(a: str, b: str) -> float:
-    """``token_similarity`` with the cheap refusal first: within one edit, two short words share an end."""
-    if a == b:
-        return 1.0
-    if a[0] != b[0] and a[-1] != b[-1] and len(a) < 10 and len(b) < 10:
-        return 0.0
-    return token_similarity(a, b)
-
-
 def score_names(query: Profile, entry: Profile, query_compact: str, entry_compact: str) -> Scored:
     qtokens = query.tokens
     used = [False] * len(qtokens)
@@ -135,13 +126,19 @@ def score_names(query: Profile, entry: Profile, query_compact: str, entry_compac
     unmatched_entry: set[str] = set()
     for tok, w in entry.heaviest:
         best, best_i = 0.0, -1
+        short = len(tok) < 10
         for i, q in enumerate(qtokens):
-            if not used[i]:
-                sim = _similar(tok, q)
-                if sim > best:
-                    best, best_i = sim, i
-                    if sim == 1.0:
-                        break
+            if used[i]:
+                continue
+            if q == tok:
+                best, best_i = 1.0, i
+                break
+            # Within one edit, two short words share their first or last letter (a prefix shares the first).
+            if short and q[0] != tok[0] and q[-1] != tok[-1] and len(q) < 10:
+                continue
+            sim = token_similarity(tok, q)
+            if sim > best:
+                best, best_i = sim, i
         if best_i < 0:
             unmatched_entry.add(tok)
             continue
@@ -153,7 +150,12 @@ def score_names(query: Profile, entry: Profile, query_compact: str, entry_compac
     token_score = ENTRY_SHARE * (entry_hit / entry.total) + (1 - ENTRY_SHARE) * (query_hit / query.total)
     if exact_pairs == len(entry.tokens) and entry.has_distinct:
         token_score = max(token_score, CONTAINED_SCORE)
-    char_score = fuzz.ratio(query_compact, entry_compact, score_cutoff=CHARACTER_FLOOR * 100) / 100.0
+    lq, le = len(query_compact), len(entry_compact)
+    # ratio = 2 * matches / (lq + le) cannot reach the floor when one name is much longer than the other.
+    possible = 2 * min(lq, le) >= CHARACTER_FLOOR * (lq + le)
+    char_score = (
+        fuzz.ratio(query_compact, entry_compact, score_cutoff=CHARACTER_FLOOR * 100) / 100.0 if possible else 0.0
+    )
     if char_score:
         if entry.has_distinct and fuzz.ratio(query.distinct, entry.distinct) / 100.0 < CHARACTER_FLOOR:
             char_score = 0.0
