@@ -33,10 +33,20 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
+from rapidfuzz.distance import OSA
+
 from compliance.models.pack import Alias, PartyEntry
 from compliance.screening.explain import MatchDetail, why
 from compliance.screening.normalize import NameForm, analyse, normalize_name
-from compliance.screening.orgtypes import ABBREVIATIONS, GENERIC_WORDS, HAN_GENERIC_BIGRAMS, LEGAL_FORMS, STOPWORDS
+from compliance.screening.orgtypes import (
+    ABBREVIATIONS,
+    BRANCH_WORDS,
+    GENERIC_WORDS,
+    HAN_GENERIC_BIGRAMS,
+    LEGAL_FORMS,
+    PLACES,
+    STOPWORDS,
+)
 from compliance.screening.score import (
     ENTRY_SHARE,
     GENERIC_WEIGHT,
@@ -172,18 +182,39 @@ def _deletions(token: str) -> Iterator[str]:
         yield token[:i] + token[i + 1 :]
 
 
-def _generic_fixes() -> dict[str, str]:
-    """Misspelt generic words (`Techologies`) -> the word they misspell (one edit away): data, built once."""
-    out: dict[str, str] = {}
+def _generic_fixes() -> dict[str, tuple[str, str]]:
+    """Misspelt generic words (`Techologies`) -> (the spelling, the word): data, built once. Looked up by the
+    deletions of both sides, so a hit is at most two edits away; ``_probe`` keeps only those within one."""
+    out: dict[str, tuple[str, str]] = {}
     for variant, canonical in sorted({**{g: g for g in GENERIC_WORDS}, **ABBREVIATIONS}.items()):
         if len(variant) >= 6 and (canonical in GENERIC_WORDS or variant in GENERIC_WORDS):
-            out.setdefault(variant, canonical)
+            out.setdefault(variant, (variant, canonical))
             for d in _deletions(variant):
-                out.setdefault(d, canonical)
+                out.setdefault(d, (variant, canonical))
     return out
 
 
 _GENERIC_FIX = _generic_fixes()
+_BRANCH_WORDS = frozenset(w for b in BRANCH_WORDS for w in b)
+
+
+# Generic words of four or five letters, by their deletions: a token one edit from one (`Wxui` for Wuxi) is not
+# read as that word (too short to be sure) but weighs as little.
+def _generic_near() -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for g in sorted(GENERIC_WORDS):
+        if 4 <= len(g) <= 5 and g.isalpha():
+            for d in (g, *_deletions(g)):
+                out[d] = (*out.get(d, ()), g)
+    return out
+
+
+_GENERIC_NEAR = _generic_near()
+
+
+def _near_generic(token: str) -> bool:
+    words = {g for d in (token, *_deletions(token)) for g in _GENERIC_NEAR.get(d, ())}
+    return any(OSA.distance(token, g) <= 1 for g in words)
 
 
 class PartyIndex:
@@ -233,7 +264,7 @@ class PartyIndex:
         deletes = self._deletes
         for tok in self._postings:
             # Generic words are not looked up one edit away (their misspellings are read by _refine).
-            if len(tok) >= _MIN_DELETE_LENGTH and tok.isascii() and tok.isalpha() and tok not in GENERIC_WORDS:
+            if len(tok) >= _MIN_DELETE_LENGTH and tok.isascii() and tok.isalnum() and tok not in GENERIC_WORDS:
                 for k in range(len(tok)):
                     d = tok[:k] + tok[k + 1 :]
                     found = deletes.get(d)
@@ -270,6 +301,8 @@ class PartyIndex:
             return known
         if token in GENERIC_WORDS or token in HAN_GENERIC_BIGRAMS or (token.isascii() and len(token) <= 3):
             return GENERIC_WEIGHT  # short unknown tokens are mostly abbreviations and initials (`Ind.`, `J.`)
+        if 4 <= len(token) <= 6 and token.isalpha() and _near_generic(token):
+            return GENERIC_WEIGHT  # a misspelt short generic word (`Wxui`)
         return self._unknown_weight
 
     def sha256(self, entry: PartyEntry) -> str:
@@ -329,6 +362,10 @@ class PartyIndex:
                     out.append(_Candidate(name, "exact", 1.0, "equivalent", query, (), ()))
             if any(c.kind == "exact" for c in out):
                 return tuple(out)
+        if form.principal:
+            # A branch's name is scored as its company's: the branch words and the place before them go.
+            while len(query) > 1 and (query[-1] in _BRANCH_WORDS or query[-1] in PLACES):
+                query = query[:-1]
         weights = tuple(self.weight(t) for t in query)
         fuzzy: list[_Candidate] = []
         query_profile = profile(query, weights)
@@ -378,15 +415,30 @@ class PartyIndex:
         return tuple(out), misspelt
 
     def _split(self, tok: str) -> tuple[str, ...]:
-        for i in range(len(tok) - 2, 3, -1):
-            left, right = ABBREVIATIONS.get(tok[:i], tok[:i]), ABBREVIATIONS.get(tok[i:], tok[i:])
-            if not self._known(left):
-                continue
-            if (right,) in LEGAL_FORMS or right in STOPWORDS:
-                return (left,)  # `TechnologyCo` is `Technology Co`, `Academyof` is `Academy of`
-            if len(right) >= 3 and self._known(right):
-                return (left, right)
-        return (tok,)
+        """`huaweitechnologies` -> (`huawei`, `technology`); `lockheedmartincorporation` -> (`lockheed`,
+        `martin`): the fewest pieces that are all known words (listed tokens, generic words, legal forms, joining
+        words), legal forms and joining words then dropped. A token with no such reading is kept as it is."""
+        n = len(tok)
+        best: list[tuple[str, ...] | None] = [None] * (n + 1)
+        best[0] = ()
+        for end in range(2, n + 1):
+            for start in range(max(0, end - 24), end - 1):
+                head = best[start]
+                if head is None:
+                    continue
+                piece = tok[start:end]
+                word = ABBREVIATIONS.get(piece, piece)
+                filler = (piece,) in LEGAL_FORMS or piece in STOPWORDS
+                if not filler and (len(piece) < 3 or not self._known(word)):
+                    continue
+                candidate = (*head, "" if filler else word)
+                if best[end] is None or len(candidate) < len(best[end] or ()):
+                    best[end] = candidate
+        found = best[n]
+        if found is None or len(found) < 2:
+            return (tok,)
+        words = tuple(w for w in found if w)
+        return words or (tok,)
 
     def _transliterations(self, form: NameForm) -> list[_Name]:
         if form.han:
@@ -437,7 +489,7 @@ class PartyIndex:
         one edit away (a typo rarely makes another listed word)."""
         if tok in self._postings:
             return (tok,)
-        if len(tok) < _MIN_DELETE_LENGTH - 1 or not tok.isascii() or weight <= GENERIC_WEIGHT:
+        if len(tok) < _MIN_DELETE_LENGTH - 1 or not tok.isascii() or tok in GENERIC_WORDS:
             return ()
         return self._probe(tok)[1]
 
@@ -448,7 +500,7 @@ class PartyIndex:
         if cached is not None:
             return cached
         dels = [tok[:i] + tok[i + 1 :] for i in range(len(tok))] if len(tok) >= _MIN_DELETE_LENGTH else []
-        fixed = _GENERIC_FIX.get(tok) or next((_GENERIC_FIX[d] for d in dels if d in _GENERIC_FIX), None)
+        spellings = [_GENERIC_FIX[d] for d in (tok, *dels) if d in _GENERIC_FIX]
         postings, deletes = self._postings, self._deletes
         lacking = deletes.get(tok)  # the query lacks one letter
         found: set[str] = set(lacking.split("\0")) if lacking else set()
@@ -461,6 +513,11 @@ class PartyIndex:
         # Deleting a letter from each side also pairs words two edits apart: keep only those that score.
         close = [t for t in found if token_similarity(t, tok) >= TOKEN_SIMILARITY]
         similar = tuple(sorted(close)) if len(close) > 1 else tuple(close)
+        # A misspelt generic word, unless the token is as close to a word of a listed name (`Matrin`: Martin,
+        # not marine).
+        fixed = None
+        if not any(t not in GENERIC_WORDS for t in similar):
+            fixed = next((c for v, c in spellings if token_similarity(v, tok) >= TOKEN_SIMILARITY), None)
         if len(self._probes) >= _CACHE_SIZE:
             self._probes.clear()
         self._probes[tok] = (fixed, similar)

@@ -65,6 +65,10 @@ GENERIC_CHARACTER_FLOOR = 0.95
 TRANSLITERATION_SCORE = 0.95
 
 
+def _digits(token: str) -> str:
+    return "".join(c for c in token if c.isdigit())
+
+
 def token_similarity(a: str, b: str) -> float:
     """Similarity of two tokens: 1 when equal; otherwise edit or abbreviation similarity, or 0."""
     if a == b:
@@ -81,8 +85,10 @@ def token_similarity(a: str, b: str) -> float:
         and (ls >= 4 or (ls == 3 and long_ in GENERIC_WORDS))
     ):
         return ABBREVIATION_SIMILARITY
-    if ls < 4 or (ll - ls) > ll * (1 - TOKEN_SIMILARITY) + 1e-9 or not (short.isalpha() and long_.isalpha()):
-        return 0.0  # short tokens and tokens with digits must be equal: `3A090`, `L3`, `SMIC` vs `SMIT`
+    if ls < 4 or (ll - ls) > ll * (1 - TOKEN_SIMILARITY) + 1e-9:
+        return 0.0  # short tokens must be equal: `L3`, `SMIC` vs `SMIT`
+    if not (short.isalpha() and long_.isalpha()) and _digits(short) != _digits(long_):
+        return 0.0  # numbers must be equal (`3A090` is not `3A091`); letters around them may be misspelt
     # rapidfuzz applies the cutoff to a rounded distance: ask a little lower, then decide here.
     sim = float(OSA.normalized_similarity(short, long_, score_cutoff=TOKEN_SIMILARITY - 0.02))
     return sim if sim >= TOKEN_SIMILARITY - 1e-9 else 0.0
