@@ -419,6 +419,9 @@ class PartyIndex:
         `martin`): the fewest pieces that are all known words (listed tokens, generic words, legal forms, joining
         words), legal forms and joining words then dropped. A token with no such reading is kept as it is."""
         n = len(tok)
+        known = self._known
+        if not any(known(ABBREVIATIONS.get(tok[:i], tok[:i])) for i in range(n - 2, 3, -1)):
+            return (tok,)  # most unknown tokens begin with no known word: no reading to look for
         best: list[tuple[str, ...] | None] = [None] * (n + 1)
         best[0] = ()
         for end in range(2, n + 1):
