@@ -8,20 +8,32 @@ render it themselves.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
 from compliance._version import __version__
 from compliance.errors import Location, PackError, Problem
 from compliance.evaluate.enrich import Enricher
-from compliance.evaluate.facts import PartyFacts
+from compliance.evaluate.facts import Line, PartyFacts
+from compliance.evaluate.horizon import Horizon
+from compliance.evaluate.hs import hs_findings
 from compliance.evaluate.match import Matcher, MatchError, make_matcher
 from compliance.evaluate.match.base import RulesetTooLarge
 from compliance.evaluate.match.memo import MemoMatcher, segments
 from compliance.evaluate.match.predicates import CompiledRule, compile_rule
-from compliance.evaluate.resolve import SEVERITY, engine_finding, license_facts, line_value, resolve_line, worst
+from compliance.evaluate.ownership import owner_findings, owner_rules_from
+from compliance.evaluate.resolve import (
+    SEVERITY,
+    LicenseFacts,
+    engine_finding,
+    license_facts,
+    line_value,
+    resolve_line,
+    worst,
+)
 from compliance.evaluate.values import (
     CitationValue,
     DecisionValue,
@@ -32,6 +44,7 @@ from compliance.evaluate.values import (
 )
 from compliance.intake import transaction_from_mapping
 from compliance.models.decision import Decision, PackRef
+from compliance.models.pack import Product
 from compliance.models.transaction import Transaction
 from compliance.packs.load import load_packs
 from compliance.packs.packset import PackSet
@@ -65,8 +78,20 @@ class Engine:
         self._rule_lists: dict[str, tuple[str, ...]] = {
             r.packrule.rule.id: tuple(r.party_lists) for r in self.rules if r.party_lists
         }
+        # Packs whose rules name each party list (a listed party matters where one of them covers the order).
+        self._list_users: dict[str, set[str]] = {}
+        for r in self.rules:
+            for list_id in r.party_lists:
+                self._list_users.setdefault(list_id, set()).add(r.packrule.pack)
+        # Rules past an unconfirmed end are matched too, as shadows (evaluate/horizon.py).
+        self._horizon = Horizon(packset, self.rules)
         self._enricher = Enricher(packset, self.clearances)
         self._citations = _citations(packset)
+        for shadow in self._horizon.shadows:
+            original = self.rules[self._horizon.shadow_source(shadow.index)].packrule.rule
+            self._citations[id(shadow.packrule.rule)] = self._citations[id(original)]
+        self._reviewed = {p.meta.id: p.meta.reviewed for p in packset.packs}
+        self._owner_from = owner_rules_from(self.rules)
         try:
             self._matcher: Matcher = self._build_matcher(backend, memoize)
         except RulesetTooLarge as exc:
@@ -86,11 +111,12 @@ class Engine:
 
     def _build_matcher(self, backend: str, memoize: bool) -> Matcher:
         name = self.packset.sha256[:16]
+        matched = self.rules + self._horizon.shadows
         if not memoize:
-            return make_matcher(backend, self.rules, name)
+            return make_matcher(backend, matched, name)
         parts: list[tuple[list[CompiledRule], Matcher]] = []
         try:
-            for n, rules in enumerate(segments(self.rules)):
+            for n, rules in enumerate(segments(matched)):
                 parts.append((rules, make_matcher(backend, rules, f"{name}_{n}")))
         except BaseException:
             for _rules, matcher in parts:
@@ -158,13 +184,31 @@ class Engine:
         licenses = license_facts(tx, self.packset.catalog) if tx.licenses else ()
         findings: list[FindingValue] = list(shared)
         line_values = []
+        per_line: list[list[FindingValue]] = []
         for line, indexes in zip(lines, fired, strict=True):
-            line_findings = resolve_line(
-                tx, on, line, [self.rules[i] for i in indexes], parties, licenses, self._citations
-            )
+            real, shadows = self._horizon.split(indexes)
+            applied = [self.rules[i] for i in real]
+            line_findings = resolve_line(tx, on, line, applied, parties, licenses, self._citations)
+            if line.hs_candidates or line.hs_conflict:
+                line_findings += hs_findings(line, self._covers(tx, line))
+            if self._horizon.involved(applied, shadows):
+                line_findings = self._horizon.settle(
+                    on,
+                    line.number,
+                    applied,
+                    shadows,
+                    line_findings,
+                    shared,
+                    self._resolver(tx, on, line, parties, licenses),
+                    self._reviewed.get,
+                )
             self._attach_matches(line_findings, parties)
             findings.extend(line_findings)
-            line_values.append(line_value(line, line_findings, shared))
+            per_line.append(line_findings)
+        unruled = self._unruled_listings(parties, findings, lines)
+        findings.extend(unruled)
+        for line, line_findings in zip(lines, per_line, strict=True):
+            line_values.append(line_value(line, line_findings, [*shared, *unruled]))
         findings.sort(key=_finding_order)
         return DecisionValue(
             transaction_id=tx.id,
@@ -174,7 +218,25 @@ class Engine:
             findings=tuple(findings),
             rule_packs=self.pack_refs,
             engine_version=__version__,
+            notices=self._horizon.notices(on, lines),
         )
+
+    def _covers(self, tx: Transaction, line: Line) -> Callable[[Product], frozenset[str]]:
+        def covers(product: Product) -> frozenset[str]:
+            return self._enricher.covers(tx, line.item, product)
+
+        return covers
+
+    def _resolver(
+        self, tx: Transaction, on: dt.date, line: Line, parties: PartyFacts, licenses: tuple[LicenseFacts, ...]
+    ) -> Callable[[Sequence[CompiledRule]], list[FindingValue]]:
+        """Findings of some rules on ``line`` without the engine's own checks (for the horizon's shadows)."""
+        bare = dataclasses.replace(line, unclassified=False, code_conflict=None)
+
+        def resolve(rules: Sequence[CompiledRule]) -> list[FindingValue]:
+            return resolve_line(tx, on, bare, rules, parties, licenses, self._citations)
+
+        return resolve
 
     def _transaction_findings(self, on: dt.date, parties: PartyFacts) -> list[FindingValue]:
         out: list[FindingValue] = []
@@ -193,6 +255,7 @@ class Engine:
                 )
         for name, country, hit, verdict in parties.screened:
             out.append(self._possible_finding(name, country, hit, verdict))
+        out += owner_findings(on, parties, self.packset, self._owner_from, self._citations)
         return out
 
     def _match(self, name: str, country: str, hit: ScreenHit, clearance: str | None = None) -> MatchValue:
@@ -251,6 +314,41 @@ class Engine:
             cites,
             match=self._match(name, country, hit),
         )
+
+    def _unruled_listings(
+        self, parties: PartyFacts, findings: list[FindingValue], lines: list[Line]
+    ) -> list[FindingValue]:
+        """Fail closed: a party that *is* a listed entry, on a list that a pack covering the order uses, but that no
+        rule applied to (its role is one no rule names: a forwarder, `other`), is held for review."""
+        named = {p for f in findings if f.pack != "engine" for p in f.parties}
+        in_scope = {pack for line in lines for pack in line.facts.scope}
+        out: list[FindingValue] = []
+        seen: set[tuple[str, str]] = set()
+        for list_id, hits in sorted(parties.hits.items()):
+            listing = self.packset.party_lists[list_id]
+            if not (self._list_users.get(list_id, {listing.pack}) & in_scope):
+                continue
+            for name, country, hit in hits:
+                if name in named or (name, list_id) in seen:
+                    continue
+                seen.add((name, list_id))
+                out.append(
+                    FindingValue(
+                        "engine.listed-party-unruled",
+                        "engine",
+                        "engine",
+                        "review",
+                        None,
+                        (name,),
+                        f"Party on {listing.title} in a role no rule covers",
+                        f"Party {name!r}: {hit.why} on {listing.title}, but no rule of pack {listing.pack} applies to "
+                        "it in its role on this order. A listed party anywhere in a transaction is reviewed before "
+                        "shipping.",
+                        self._citations[id(hit.entry)],
+                        match=self._match(name, country, hit),
+                    )
+                )
+        return out
 
     def _attach_matches(self, findings: list[FindingValue], parties: PartyFacts) -> None:
         """A finding of a rule triggered by a party list explains the (first) listed party's match."""

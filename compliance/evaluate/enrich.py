@@ -13,6 +13,8 @@ import datetime as dt
 from collections.abc import Mapping
 
 from compliance.evaluate.facts import Atom, Datacenter, Line, LineFacts, PartyFacts
+from compliance.evaluate.hs import classify
+from compliance.evaluate.ownership import owner_facts
 from compliance.models.pack import PartyEntry, Product, Scope
 from compliance.models.transaction import Item, Transaction
 from compliance.packs.catalog import code_ancestors
@@ -30,7 +32,17 @@ _MAX_CACHE = 50_000
 class _ItemFacts:
     """What an item resolves to, independent of the transaction around it (cached per item shape)."""
 
-    __slots__ = ("codes", "codes_set", "conflict", "datacenter", "product", "specs", "tags")
+    __slots__ = (
+        "codes",
+        "codes_set",
+        "conflict",
+        "datacenter",
+        "hs_candidates",
+        "hs_conflict",
+        "product",
+        "specs",
+        "tags",
+    )
 
     def __init__(
         self,
@@ -39,6 +51,8 @@ class _ItemFacts:
         specs: Mapping[str, float],
         datacenter: Datacenter,
         conflict: tuple[str, str] | None,
+        hs_candidates: tuple[Product, ...] = (),
+        hs_conflict: str | None = None,
     ) -> None:
         self.product = product
         self.codes = codes
@@ -47,6 +61,8 @@ class _ItemFacts:
         self.datacenter = datacenter
         self.tags = frozenset(product.tags) if product else frozenset()
         self.conflict = conflict
+        self.hs_candidates = hs_candidates
+        self.hs_conflict = hs_conflict
 
 
 class Enricher:
@@ -54,7 +70,10 @@ class Enricher:
 
     def __init__(self, packset: PackSet, clearances: ClearanceBook | None = None) -> None:
         self.packset = packset
-        self.parties = PartyIndex({lid: pl.entries for lid, pl in packset.party_lists.items()})
+        lists = packset.party_lists
+        self.parties = PartyIndex({lid: pl.entries for lid, pl in lists.items() if pl.applies_to == "parties"})
+        self.exporters = PartyIndex({lid: pl.entries for lid, pl in lists.items() if pl.applies_to == "exporter"})
+        self._list_packs = {lid: pl.pack for lid, pl in lists.items()}
         self.clearances = clearances or ClearanceBook()
         self._groups_cache: dict[tuple[str, int], frozenset[str]] = {}
         self._item_cache: dict[tuple[object, ...], _ItemFacts] = {}
@@ -70,6 +89,8 @@ class Enricher:
                         bounds.add(member.to + dt.timedelta(days=1))
         self._group_bounds = sorted(bounds)
         self._scopes: tuple[tuple[str, Scope], ...] = tuple((p.meta.id, p.meta.scope) for p in packset.packs)
+        # Packs whose scope is every line another pack's does not cover (Scope.complement_of), decided last.
+        self._complements = tuple((pid, sc.complement_of) for pid, sc in self._scopes if sc.complement_of)
 
     def groups_of(self, country: str, on: dt.date) -> frozenset[str]:
         # Membership only changes on the dates members join or leave, so cache per interval between them.
@@ -110,6 +131,17 @@ class Enricher:
                 hq.add(group)
                 hq.add((group, party.role))
                 by_hq.setdefault(group, []).append(party.name)
+        owned = owner_facts(tx.parties, self.parties, on, self._list_packs)
+        exporter_lists: set[Atom] = set()
+        exporter_entries: dict[str, list[PartyEntry]] = {}
+        exporter_possible: list[tuple[str, ScreenHit]] = []
+        if tx.exporter is not None:
+            for hit in self.exporters.screen(tx.exporter.name, tx.exporter.country, on):
+                if hit.match == "exact":
+                    exporter_lists.add(hit.list_id)
+                    exporter_entries.setdefault(hit.list_id, []).append(hit.entry)
+                else:
+                    exporter_possible.append((tx.exporter.name, hit))
         return PartyFacts(
             frozenset(lists),
             frozenset(hq),
@@ -119,14 +151,26 @@ class Enricher:
             {k: tuple(v.values()) for k, v in entries.items()},
             {k: tuple(v) for k, v in hits.items()},
             tuple(screened),
+            owned.lists,
+            owned.by_list,
+            owned.entries,
+            owned.possible,
+            frozenset(exporter_lists),
+            {k: tuple(v) for k, v in exporter_entries.items()},
+            tuple(exporter_possible),
         )
 
-    def item_facts(self, item: Item) -> _ItemFacts:
-        key = (item.product, item.eccn, item.datacenter, tuple(item.specs.items()))
+    def item_facts(self, item: Item, nomenclature: str = "") -> _ItemFacts:
+        """What ``item`` resolves to; ``nomenclature`` is the country whose national digits its ``hs_code`` uses."""
+        tariff = (item.hs_code, nomenclature) if item.hs_code else None
+        key = (item.product, item.eccn, item.datacenter, tuple(item.specs.items()), tariff)
         cached = self._item_cache.get(key)
         if cached is not None:
             return cached
         product = self.packset.catalog.resolve(item.product) if item.product else None
+        hs = classify(self.packset.catalog, item.hs_code, product, nomenclature)
+        if product is None and hs.product is not None:
+            product = hs.product  # classified by its dedicated tariff line (evaluate/hs.py)
         codes: list[tuple[str, str]] = []
         conflict = None
         if product is not None:
@@ -143,7 +187,9 @@ class Enricher:
         specs.update(item.specs)  # the order's own figures win over catalog figures
         known = item.datacenter if item.datacenter is not None else (product.datacenter if product else None)
         datacenter: Datacenter = "unknown" if known is None else ("yes" if known else "no")
-        facts = _ItemFacts(product, tuple(dict.fromkeys(codes)), specs, datacenter, conflict)
+        facts = _ItemFacts(
+            product, tuple(dict.fromkeys(codes)), specs, datacenter, conflict, hs.candidates, hs.conflict
+        )
         if len(self._item_cache) >= _MAX_CACHE:
             self._item_cache.clear()
         self._item_cache[key] = facts
@@ -156,11 +202,18 @@ class Enricher:
             cached = self._scope_cache[key] = self._compute_scope(exporter_country, origin, product, eccn_given)
         return cached
 
+    def covers(self, tx: Transaction, item: Item, product: Product) -> frozenset[str]:
+        """The packs whose scope would cover ``item`` if it were ``product`` (for HS candidates)."""
+        exporter_country = tx.exporter.country if tx.exporter else ""
+        return self._scope(exporter_country, item.origin or "", product, item.eccn is not None)
+
     def _compute_scope(
         self, exporter_country: str, origin: str, product: Product | None, eccn_given: bool
     ) -> frozenset[str]:
         scope = []
         for pack_id, sc in self._scopes:
+            if sc.complement_of:
+                continue
             if (
                 (exporter_country and exporter_country in sc.exporter_countries)
                 or (origin and origin in sc.origins)
@@ -170,6 +223,7 @@ class Enricher:
                 or (not exporter_country and (not origin or origin in sc.exporter_countries))
             ):
                 scope.append(pack_id)
+        scope += [pid for pid, other in self._complements if other not in scope]
         return frozenset(scope)
 
     def enrich(self, tx: Transaction, on: dt.date) -> tuple[PartyFacts, list[Line]]:
@@ -179,7 +233,8 @@ class Enricher:
         end_uses = frozenset(tx.end_use_codes)
         lines = []
         for item in tx.items:
-            resolved = self.item_facts(item)
+            # An HS code's national digits are read in the exporter's nomenclature (the export declaration's).
+            resolved = self.item_facts(item, exporter_country)
             origin = item.origin or ""
             facts = LineFacts(
                 date=on,
@@ -198,7 +253,20 @@ class Enricher:
                 party_lists=parties.lists,
                 party_hq_groups=parties.hq_groups,
                 scope=self._scope(exporter_country, origin, resolved.product, item.eccn is not None),
+                party_owner_lists=parties.owner_lists,
+                exporter_lists=parties.exporter_lists,
             )
             unclassified = resolved.product is None and item.eccn is None
-            lines.append(Line(item, resolved.product, resolved.codes, facts, unclassified, resolved.conflict))
+            lines.append(
+                Line(
+                    item,
+                    resolved.product,
+                    resolved.codes,
+                    facts,
+                    unclassified,
+                    resolved.conflict,
+                    resolved.hs_candidates,
+                    resolved.hs_conflict,
+                )
+            )
         return parties, lines

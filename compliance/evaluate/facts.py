@@ -49,6 +49,10 @@ class LineFacts:
     party_lists: frozenset[Atom] = frozenset()  # list ids, and (list id, role) pairs
     party_hq_groups: frozenset[Atom] = frozenset()  # group ids, and (group id, role) pairs
     scope: frozenset[str] = frozenset()  # ids of the packs whose scope covers this line
+    # Lists whose entries own 50% or more of a party (aggregate, or an unknown share), and (list id, role) pairs:
+    # the Affiliates rule (compliance/evaluate/ownership.py).
+    party_owner_lists: frozenset[Atom] = frozenset()
+    exporter_lists: frozenset[Atom] = frozenset()  # lists (applies_to: exporter) the exporter of record is on
 
 
 @dataclass(slots=True)
@@ -65,6 +69,15 @@ class PartyFacts:
     hits: Mapping[str, tuple[tuple[str, str, ScreenHit], ...]] = field(default_factory=dict)
     # (party name, party country, hit, what the clearances say) for each possible match, in order
     screened: tuple[tuple[str, str, ScreenHit, Verdict], ...] = ()
+    owner_lists: frozenset[Atom] = frozenset()  # see LineFacts.party_owner_lists
+    by_owner_list: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # list id -> parties owned
+    # list id -> (party name, owner name, share or None, the owner's entry) behind each affiliate listing
+    owner_entries: Mapping[str, tuple[tuple[str, str, float | None, PartyEntry], ...]] = field(default_factory=dict)
+    # (party name, owner name, hit) for owners whose name only resembles a listed one, or other ownership doubts
+    owner_possible: tuple[tuple[str, str, ScreenHit], ...] = ()
+    exporter_lists: frozenset[Atom] = frozenset()
+    exporter_entries: Mapping[str, tuple[PartyEntry, ...]] = field(default_factory=dict)
+    exporter_possible: tuple[tuple[str, ScreenHit], ...] = ()
 
 
 @dataclass(slots=True)
@@ -77,6 +90,8 @@ class Line:
     facts: LineFacts
     unclassified: bool
     code_conflict: tuple[str, str] | None  # (ECCN on the order, ECCN in the catalog)
+    hs_candidates: tuple[Product, ...] = ()  # products an HS code relates to without classifying (evaluate/hs.py)
+    hs_conflict: str | None = None  # why the HS code contradicts the product the order names
 
     @property
     def number(self) -> int:

@@ -17,8 +17,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from compliance.evaluate.exceptions import exception_covers, exception_refusal
 from compliance.evaluate.facts import Line, PartyFacts
 from compliance.evaluate.match.predicates import CompiledRule
+from compliance.evaluate.ownership import describe_owned
 from compliance.evaluate.values import CitationValue, FindingValue, LineValue
 from compliance.models.decision import Outcome
 from compliance.models.pack import LicenseRule, PartyEntry
@@ -90,6 +92,8 @@ def _covers(
     terms = lic.license
     if terms.authority != rule.authority or not (terms.valid_from <= on <= terms.valid_to):
         return False
+    if terms.exception is not None and not exception_covers(terms, rule, on, line):
+        return False  # a licence exception (NAC/ACA) covers only the rules and lines it is made for
     if lic.destinations is not None and tx.destination not in lic.destinations:
         return False
     if lic.products is not None and (line.product is None or line.product.id not in lic.products):
@@ -145,16 +149,21 @@ def resolve_line(
             names.extend(parties.by_list.get(lid, ()))
         for gid in compiled.hq_groups:
             names.extend(parties.by_hq_group.get(gid, ()))
+        for lid in compiled.owner_lists:
+            names.extend(parties.by_owner_list.get(lid, ()))
         named = tuple(dict.fromkeys(names))
         cites = citations[id(rule)]
         listed = [e for lid in compiled.party_lists for e in parties.entries.get(lid, ())]
-        if listed:
-            cites = _with_listings(cites, [citations[id(e)] for e in listed])
+        owned = [o for lid in compiled.owner_lists for o in parties.owner_entries.get(lid, ())]
+        if listed or owned:
+            cites = _with_listings(cites, [citations[id(e)] for e in [*listed, *(o[3] for o in owned)]])
         outcome: Outcome
         license_id = authority = review_policy = None
         message = rule.message
         if listed:
             message = f"{message} Listed: {'; '.join(_listed(e) for e in listed)}."
+        if owned:
+            message = f"{message} Owned by listed parties: {describe_owned(owned)}."
         if isinstance(rule, LicenseRule):
             authority, review_policy = rule.authority, rule.review_policy
             covering = next((lic for lic in licenses if _covers(lic, rule, on, tx, line, named, pack)), None)
@@ -165,6 +174,14 @@ def resolve_line(
                 outcome = "deny"
                 policy = f"; licence review policy: {review_policy}" if review_policy else ""
                 message = f"{message} Licence required from {authority}{policy}; no licence on file covers this line."
+                refused = [
+                    why
+                    for lic in licenses
+                    if lic.license.authority == rule.authority
+                    and (why := exception_refusal(lic.license, rule, on, line)) is not None
+                ]
+                if refused:
+                    message = f"{message} Licence exceptions on file that do not apply: {'; '.join(refused)}."
         else:
             outcome = "deny" if rule.effect == "deny" else "review"
         findings.append(

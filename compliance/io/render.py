@@ -89,6 +89,9 @@ def render_decision(decision: Decision, source: str | None = None) -> str:
             lines.append("    no rule applies")
         for f in line_findings:
             lines += _finding(f)
+    for n in decision.notices:
+        lines.append(f"  NOTICE {n.code} ({n.pack}, reviewed {n.reviewed}):")
+        lines += _wrap(n.message, 4)
     packs = ", ".join(f"{p.id} {p.version} ({p.sha256[:12]})" for p in decision.rule_packs)
     lines.append(f"  packs: {packs}; engine {decision.engine_version}")
     return "\n".join(lines)

@@ -21,11 +21,11 @@ from compliance.screening.clearances import ClearanceBook
 from tests.conftest import RULES
 
 PACKS = load_packs([RULES])
-PARTY = "Huawei Technologies Deutschland GmbH"  # a possible match on the Huawei entry, not the entry itself
+PARTY = "Huawei Technologies Iceland ehf"  # a possible match on the Huawei entry, not a listed entry itself
 ENTRY = "Huawei Technologies Co., Ltd."
 
 
-def tx(name: str = PARTY, country: str = "DE", date: str = "2026-03-01") -> dict[str, object]:
+def tx(name: str = PARTY, country: str = "IS", date: str = "2026-03-01") -> dict[str, object]:
     return {
         "id": "SO-C",
         "date": date,
@@ -39,10 +39,10 @@ def tx(name: str = PARTY, country: str = "DE", date: str = "2026-03-01") -> dict
 def add(file: Path, **kw: object) -> None:
     args: dict[str, object] = {
         "party": PARTY,
-        "country": "DE",
+        "country": "IS",
         "list_id": "us-entity-list",
         "entry": ENTRY,
-        "reason": "German subsidiary checked against the entry's addresses; not the listed Shenzhen entity",
+        "reason": "Icelandic reseller checked against the entry's addresses; not the listed Shenzhen entity",
         "cleared_by": "A. Officer",
         "date": dt.date(2026, 1, 1),
         "expires": dt.date(2026, 12, 31),
@@ -80,7 +80,7 @@ def test_it_clears_that_match_only(book: Path) -> None:
         # the listed party itself is never cleared: an exact match is the entry
         assert engine.evaluate(tx(name=ENTRY, country="CN")).decision == "deny"
         # an equivalent spelling of the cleared party is the same party
-        assert engine.evaluate(tx(name="HUAWEI TECHNOLOGIES DEUTSCHLAND G.M.B.H.")).decision == "allow"
+        assert engine.evaluate(tx(name="HUAWEI TECHNOLOGIES ICELAND EHF.")).decision == "allow"
 
 
 def test_it_applies_from_its_date_to_its_expiry_and_until_withdrawn(book: Path) -> None:
@@ -166,7 +166,7 @@ def test_cli_add_list_expire_and_check(tmp_path: Path) -> None:
     file = tmp_path / "clearances.yaml"
     order = tmp_path / "order.json"
     order.write_text(json.dumps(tx()), encoding="utf-8")
-    args = ["clearances", "add", "--file", str(file), "--rules", str(RULES), "--party", PARTY, "--country", "DE"]
+    args = ["clearances", "add", "--file", str(file), "--rules", str(RULES), "--party", PARTY, "--country", "IS"]
     args += ["--list", "us-entity-list", "--entry", ENTRY, "--reason", "checked", "--by", "A. Officer"]
     args += ["--date", "2026-01-01", "--expires", "2026-12-31"]
     result = runner.invoke(main, args)

@@ -36,7 +36,9 @@ __all__ = [
     "date_number",
     "evaluate",
     "field_value",
+    "rule_owner_lists",
     "rule_parties",
+    "walk_atoms",
 ]
 
 Op = Literal["gt", "gte", "lt", "lte"]
@@ -89,7 +91,17 @@ class Not:
 Node = In | Has | Cmp | And | Or | Not
 
 SCALAR_FIELDS = ("product", "datacenter", "destination", "subdivision", "origin", "exporter_country", "activity")
-LIST_FIELDS = ("tags", "codes", "dest_groups", "end_uses", "party_lists", "party_hq_groups", "scope")
+LIST_FIELDS = (
+    "tags",
+    "codes",
+    "dest_groups",
+    "end_uses",
+    "party_lists",
+    "party_hq_groups",
+    "scope",
+    "party_owner_lists",
+    "exporter_lists",
+)
 
 
 def field_value(facts: LineFacts, name: str) -> object:
@@ -110,6 +122,7 @@ class CompiledRule:
     node: Node
     party_lists: tuple[str, ...] = ()  # lists whose listing makes the rule fire: their parties are named
     hq_groups: tuple[str, ...] = ()  # likewise for headquarters groups
+    owner_lists: tuple[str, ...] = ()  # likewise for lists whose entries own a party (the Affiliates rule)
 
     @property
     def id(self) -> str:
@@ -159,6 +172,10 @@ def condition_node(cond: Condition, pack: str) -> Node:
         parts.append(Has("party_lists", _roles(cond.party_lists, cond.party_roles)))
     if cond.party_headquarters_groups:
         parts.append(Has("party_hq_groups", _roles(cond.party_headquarters_groups, cond.party_roles)))
+    if cond.party_owner_lists:
+        parts.append(Has("party_owner_lists", _roles(cond.party_owner_lists, cond.party_roles)))
+    if cond.exporter_lists:
+        parts.append(Has("exporter_lists", tuple(cond.exporter_lists)))
     for sub in cond.all or ():
         parts.append(condition_node(sub, pack))
     if cond.any:
@@ -170,18 +187,31 @@ def condition_node(cond: Condition, pack: str) -> Node:
 
 def rule_parties(cond: Condition | None) -> tuple[set[str], set[str]]:
     """Party lists and headquarters groups a condition requires, to say which party triggered a rule."""
+    lists, groups, _owners = _required_parties(cond)
+    return lists, groups
+
+
+def rule_owner_lists(cond: Condition | None) -> set[str]:
+    """Lists a condition requires to own a party (the Affiliates rule), to name the party and its owner."""
+    return _required_parties(cond)[2]
+
+
+def _required_parties(cond: Condition | None) -> tuple[set[str], set[str], set[str]]:
     lists: set[str] = set()
     groups: set[str] = set()
+    owners: set[str] = set()
     if cond is None:
-        return lists, groups
+        return lists, groups, owners
     lists.update(cond.party_lists or ())
     groups.update(cond.party_headquarters_groups or ())
+    owners.update(cond.party_owner_lists or ())
     # Only conditions that must hold name the party; a party test inside `any` may not be why it fired.
     for sub in cond.all or ():
-        sub_lists, sub_groups = rule_parties(sub)
+        sub_lists, sub_groups, sub_owners = _required_parties(sub)
         lists |= sub_lists
         groups |= sub_groups
-    return lists, groups
+        owners |= sub_owners
+    return lists, groups, owners
 
 
 def compile_rule(index: int, packrule: PackRule) -> CompiledRule:
@@ -194,8 +224,22 @@ def compile_rule(index: int, packrule: PackRule) -> CompiledRule:
     parts.append(Cmp("date", "gte", float(date_number(rule.effective_from))))
     if rule.effective_to is not None:
         parts.append(Cmp("date", "lte", float(date_number(rule.effective_to))))
-    lists, groups = rule_parties(rule.when)
-    return CompiledRule(index, packrule, And(tuple(parts)), tuple(sorted(lists)), tuple(sorted(groups)))
+    lists, groups, owners = _required_parties(rule.when)
+    return CompiledRule(
+        index, packrule, And(tuple(parts)), tuple(sorted(lists)), tuple(sorted(groups)), tuple(sorted(owners))
+    )
+
+
+def walk_atoms(node: Node) -> list[In | Has | Cmp]:
+    """The leaves of a predicate tree, in order."""
+    match node:
+        case In() | Has() | Cmp():
+            return [node]
+        case And(parts) | Or(parts):
+            return [a for n in parts for a in walk_atoms(n)]
+        case Not(part):
+            return walk_atoms(part)
+    raise TypeError(f"unknown predicate {node!r}")
 
 
 def evaluate(node: Node, facts: LineFacts) -> bool:
