@@ -635,6 +635,12 @@ def schema_cmd(name: schema.SchemaName) -> None:
 )
 @click.option("--no-access-log", is_flag=True, help="No JSON access-log line per request on stderr.")
 @click.option("--quiet", is_flag=True, callback=_set_quiet, help="No start and stop lines on stderr.")
+@click.option(
+    "--clearances",
+    "clearances_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="YAML file of cleared possible party-list matches; read again on every reload.",
+)
 def serve(
     rules: tuple[str, ...],
     backend: str,
@@ -650,6 +656,7 @@ def serve(
     batch_timeout: float,
     no_access_log: bool,
     quiet: bool,
+    clearances_file: str | None,
 ) -> None:
     """Serve decisions over HTTP for ERP systems: POST /v1/check, POST /v1/check/batch, GET /v1/packs, ...
 
@@ -687,6 +694,7 @@ def serve(
         audit_log=audit_log,
         access_log=not no_access_log,
         quiet=quiet,
+        clearances=clearances_file,
     )
     try:
         status = run_server(options)

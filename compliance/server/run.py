@@ -51,6 +51,7 @@ class ServeOptions:
     audit_log: str | None = None
     access_log: bool = True
     quiet: bool = False
+    clearances: str | None = None  # the clearances file (`check --clearances`), read on start and on reload
 
 
 def read_token(path: str) -> bytes:
@@ -130,7 +131,7 @@ def serve(opts: ServeOptions, *, err: IO[str] | None = None) -> int:
     err = err or sys.stderr
     if opts.workers > 1:
         return _supervise(opts, err)
-    state = PackState(opts.roots, backend=opts.backend, origin=opts.origin)
+    state = PackState(opts.roots, backend=opts.backend, origin=opts.origin, clearances=opts.clearances)
     metrics = Metrics()
     try:
         sock = _bind(opts.host, opts.port)
@@ -202,7 +203,7 @@ def _die_with_parent() -> None:
 def _worker(opts: ServeOptions, sock: socket.socket, metrics: Metrics, receipts: Any, number: int) -> None:
     _die_with_parent()
     err = sys.stderr
-    state = PackState(opts.roots, backend=opts.backend, origin=opts.origin)
+    state = PackState(opts.roots, backend=opts.backend, origin=opts.origin, clearances=opts.clearances)
     access = AccessLog(err) if opts.access_log else None
 
     def submit(receipt: object, now: object) -> None:
@@ -233,7 +234,7 @@ def _worker(opts: ServeOptions, sock: socket.socket, metrics: Metrics, receipts:
 def _supervise(opts: ServeOptions, err: IO[str]) -> int:
     ctx = multiprocessing.get_context("spawn")
     # Fail before starting workers: the packs must load, and an audit log must continue its chain.
-    PackState(opts.roots, backend=opts.backend, origin=opts.origin).close()
+    PackState(opts.roots, backend=opts.backend, origin=opts.origin, clearances=opts.clearances).close()
     metrics = Metrics(ctx)
     receipts = ctx.Queue() if opts.audit_log else None
     writer = AuditWriter(opts.audit_log, receipts) if opts.audit_log else None

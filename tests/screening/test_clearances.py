@@ -189,3 +189,19 @@ def test_cli_add_list_expire_and_check(tmp_path: Path) -> None:
     assert unknown.exit_code == 2 and "did you mean 'CLR-0001'" in unknown.stderr
     text = runner.invoke(main, ["check", str(order), "--rules", str(RULES)]).stdout
     assert "match: fuzzy" in text and "entry sha256" in text
+
+
+def test_the_service_reads_the_clearances_on_start_and_on_reload(book: Path, tmp_path: Path) -> None:
+    from compliance.server.state import PackState
+
+    state = PackState([str(RULES)], backend="reference", clearances=str(book))
+    try:
+        assert state.current.engine.evaluate(tx()).decision == "allow"
+        withdraw_clearance(book, "CLR-0001", dt.date(2026, 1, 1))
+        assert state.reload().ok
+        assert state.current.engine.evaluate(tx()).decision == "review"
+        book.write_text("kind: clearances\nclearances: 3\n", encoding="utf-8")
+        broken = state.reload()
+        assert not broken.ok and broken.problems  # a broken file keeps the set in use
+    finally:
+        state.close()
