@@ -29,6 +29,8 @@ from compliance.authoring.sarif import sarif_json
 from compliance.errors import ComplianceError, ExitCode, Problem
 from compliance.evaluate.match import BACKENDS, durable_unavailable
 from compliance.io.batch import write_batch
+from compliance.io.clearances import add_clearance, clearance_rows, load_clearances, read_clearances, withdraw_clearance
+from compliance.io.lists import import_csl
 from compliance.io.pipeline import check_items, check_items_parallel
 from compliance.io.readers import csv_options, read_items
 from compliance.io.render import packs_listing, render_packs
@@ -269,6 +271,12 @@ def main(debug: bool) -> None:
     help=f"HMAC key for the receipts (else ${ENV_KEY_FILE} or ${ENV_KEY}); never written to the log.",
 )
 @click.option("--quiet", is_flag=True, callback=_set_quiet, help="No progress line and no summary on stderr.")
+@click.option(
+    "--clearances",
+    "clearances_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="YAML file of cleared possible party-list matches (`compliance clearances add`).",
+)
 def check(
     files: tuple[str, ...],
     rules: tuple[str, ...],
@@ -284,6 +292,7 @@ def check(
     audit_log: str | None,
     audit_key_file: str | None,
     quiet: bool,
+    clearances_file: str | None,
 ) -> None:
     """Decide allow / deny / review for each transaction in FILES.
 
@@ -294,7 +303,8 @@ def check(
         raise click.UsageError("--audit-key-file needs --audit-log")
     mapping = csv_options(csv_map, delimiter=delimiter, date_format=date_format)
     packset = load_packs(rules or tuple(default_rules()))
-    engine = Engine(packset, backend=backend) if jobs == 1 else None
+    book = load_clearances(clearances_file) if clearances_file else None
+    engine = Engine(packset, backend=backend, clearances=book) if jobs == 1 else None
     log = _open_audit_log(audit_log, audit_key_file, files, as_of, backend, packset, quiet) if audit_log else None
     stdin = sys.stdin.buffer if "-" in files else None
     # With workers, records are parsed and validated there (in parallel); the parent only reads.
@@ -302,7 +312,15 @@ def check(
     audit, debug = log is not None, bool(click.get_current_context().find_root().params.get("debug"))
     if engine is None:
         results = check_items_parallel(
-            packset, items, jobs=jobs, fmt=fmt, backend=backend, as_of=as_of, audit=audit, debug=debug
+            packset,
+            items,
+            jobs=jobs,
+            fmt=fmt,
+            backend=backend,
+            as_of=as_of,
+            audit=audit,
+            debug=debug,
+            clearances=book,
         )
     else:
         results = check_items(engine, items, fmt=fmt, as_of=as_of, audit=audit, debug=debug)
@@ -410,13 +428,144 @@ def audit_close(log_file: str, key_file: str | None) -> None:
 @rules_option
 @backend_option
 @quiet_option
-def audit_replay(log_file: str, rules: tuple[str, ...], backend: str) -> None:
+@click.option(
+    "--clearances",
+    "clearances_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The clearances file the decisions were made with (receipts name the clearances they used).",
+)
+def audit_replay(log_file: str, rules: tuple[str, ...], backend: str, clearances_file: str | None) -> None:
     """Re-evaluate every receipt's input on the given packs; report decisions that differ. Exit 0 same, 1 differ."""
-    engine = Engine(load_packs(rules or default_rules()), backend=backend)
+    book = load_clearances(clearances_file) if clearances_file else None
+    engine = Engine(load_packs(rules or default_rules()), backend=backend, clearances=book)
     report = replay(engine, log_file)
     for line in report.lines():
         click.echo(line)
     sys.exit(1 if report.changed else 0)
+
+
+@main.group()
+@quiet_option
+def lists() -> None:
+    """Screening lists published by governments, imported into party-list packs."""
+
+
+@lists.group("import")
+@quiet_option
+def lists_import() -> None:
+    """Import a downloaded list file (no network: download it first)."""
+
+
+@lists_import.command("csl")
+@quiet_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Pack folder to write.")
+@rules_option
+@click.option("--pack-id", default="csl", show_default=True, help="Id of the generated pack.")
+@click.option(
+    "--list-date",
+    callback=_iso_date,
+    metavar="DATE",
+    help="Day the file was downloaded (default: the file's modification date).",
+)
+def lists_import_csl(file: str, out: str, rules: tuple[str, ...], pack_id: str, list_date: dt.date | None) -> None:
+    """Convert the trade.gov Consolidated Screening List (consolidated.csv or .json) into a pack at --out.
+
+    One party list per source, each with a rule stating its effect; entries already in the packs under --rules
+    are not imported twice. Load it beside the bundled packs: `compliance check --rules rules --rules OUT ...`.
+    Exit 0 imported, 2 bad input (nothing written), 4 pack error.
+    """
+    day = list_date or dt.datetime.fromtimestamp(os.path.getmtime(file), dt.UTC).date()
+    result = import_csl(file, out, rules=rules or default_rules(), pack_id=pack_id, list_date=day)
+    for line in result.skipped:
+        click.echo(f"skipped: {line}", err=True)
+    click.echo(f"{out}: {result.summary()}")
+
+
+@main.group()
+@quiet_option
+def clearances() -> None:
+    """Cleared possible party-list matches: a party an officer has found not to be a listed entry."""
+
+
+clearances_file_option = click.option(
+    "--file", "file", required=True, type=click.Path(dir_okay=False), help="The clearances YAML file."
+)
+
+
+@clearances.command("add")
+@quiet_option
+@clearances_file_option
+@rules_option
+@click.option("--party", required=True, help="Party name as on orders.")
+@click.option("--country", required=True, help="Party's country (ISO 3166-1 alpha-2).")
+@click.option("--list", "list_id", required=True, help="Party list id (the finding's `match.list`).")
+@click.option("--entry", required=True, help="Listed entry name (the finding's `match.entry`).")
+@click.option("--reason", required=True, help="What was checked, and why the party is not the entry.")
+@click.option("--by", "cleared_by", required=True, help="Name of the officer clearing it.")
+@click.option("--expires", required=True, callback=_iso_date, metavar="DATE", help="Last day it applies.")
+@click.option("--date", "day", callback=_iso_date, metavar="DATE", help="Day it applies from (default: today).")
+@click.option("--id", "clearance_id", help="Clearance id (default: the next CLR-NNNN).")
+@click.option("--note", help="Anything else to record.")
+def clearances_add(
+    file: str,
+    rules: tuple[str, ...],
+    party: str,
+    country: str,
+    list_id: str,
+    entry: str,
+    reason: str,
+    cleared_by: str,
+    expires: dt.date,
+    day: dt.date | None,
+    clearance_id: str | None,
+    note: str | None,
+) -> None:
+    """Clear one possible match (party, country, list entry); an exact match cannot be cleared."""
+    clearance = add_clearance(
+        file,
+        load_packs(rules or default_rules()),
+        party=party,
+        country=country,
+        list_id=list_id,
+        entry=entry,
+        reason=reason,
+        cleared_by=cleared_by,
+        date=day or dt.date.today(),
+        expires=expires,
+        note=note,
+        clearance_id=clearance_id,
+    )
+    click.echo(f"{file}: added {clearance.id} ({party!r} is not {entry!r} on {list_id}) until {clearance.expires}")
+
+
+@clearances.command("list")
+@quiet_option
+@clearances_file_option
+@rules_option
+@click.option("--as-of", callback=_iso_date, metavar="DATE", help="Status on this day (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def clearances_list(file: str, rules: tuple[str, ...], as_of: dt.date | None, fmt: str) -> None:
+    """Every clearance with its status against the loaded lists (active, expired, reopened, ...)."""
+    rows = clearance_rows(read_clearances(file), load_packs(rules or default_rules()), as_of or dt.date.today())
+    if fmt == "json":
+        click.echo(json.dumps([r.to_dict() for r in rows], indent=2, ensure_ascii=False))
+        return
+    for r in rows:
+        c = r.clearance
+        click.echo(f"{c.id}  {r.status:<12}  {c.party!r} ({c.country}) is not {c.entry!r} on {c.list}; "
+                   f"{c.cleared_by}, {c.date} to {c.expires}: {c.reason}")  # fmt: skip
+
+
+@clearances.command("expire")
+@quiet_option
+@clearances_file_option
+@click.argument("clearance_id")
+@click.option("--on", "day", callback=_iso_date, metavar="DATE", help="Day it stops applying (default: today).")
+def clearances_expire(file: str, clearance_id: str, day: dt.date | None) -> None:
+    """Withdraw a clearance from a day on; it stays in the file with that day."""
+    clearance = withdraw_clearance(file, clearance_id, day or dt.date.today())
+    click.echo(f"{file}: {clearance.id} withdrawn from {clearance.withdrawn}")
 
 
 @main.command(epilog=EXIT_HELP)
@@ -550,6 +699,12 @@ def schema_cmd(name: schema.SchemaName) -> None:
 )
 @click.option("--no-access-log", is_flag=True, help="No JSON access-log line per request on stderr.")
 @click.option("--quiet", is_flag=True, callback=_set_quiet, help="No start and stop lines on stderr.")
+@click.option(
+    "--clearances",
+    "clearances_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="YAML file of cleared possible party-list matches; read again on every reload.",
+)
 def serve(
     rules: tuple[str, ...],
     backend: str,
@@ -565,6 +720,7 @@ def serve(
     batch_timeout: float,
     no_access_log: bool,
     quiet: bool,
+    clearances_file: str | None,
 ) -> None:
     """Serve decisions over HTTP for ERP systems: POST /v1/check, POST /v1/check/batch, GET /v1/packs, ...
 
@@ -602,6 +758,7 @@ def serve(
         audit_log=audit_log,
         access_log=not no_access_log,
         quiet=quiet,
+        clearances=clearances_file,
     )
     try:
         status = run_server(options)

@@ -73,6 +73,7 @@ class ReceiptInput:
     rule_ids: tuple[str, ...]
     rule_packs: tuple[dict[str, str], ...]
     engine_version: str
+    clearances: tuple[str, ...] = ()  # ids of the clearances the decision used (replay needs the same file)
 
 
 def receipt_input(tx: Transaction, decision: DecisionValue) -> ReceiptInput:
@@ -86,6 +87,7 @@ def receipt_input(tx: Transaction, decision: DecisionValue) -> ReceiptInput:
         tuple(sorted({f.rule_id for f in decision.findings})),
         tuple({"id": p.id, "version": p.version, "sha256": p.sha256} for p in decision.rule_packs),
         decision.engine_version,
+        tuple(sorted({c for f in decision.findings if f.match is not None and (c := f.match.clearance)})),
     )
 
 
@@ -313,6 +315,8 @@ class AuditLog:
             "rule_packs": self._packs(receipt.rule_packs),
             "engine_version": canonical(receipt.engine_version),
         }
+        if receipt.clearances:  # the cleared matches the decision relied on: replay needs the same clearances
+            members["clearances"] = canonical(list(receipt.clearances))
         self._write("decision", members)
         self._maybe_flush()
 

@@ -36,13 +36,22 @@ from compliance.evaluate.resolve import (
     worst,
 )
 from compliance.evaluate.result import RecordResult
-from compliance.evaluate.values import CitationValue, DecisionValue, FindingValue, citation_value, to_model
+from compliance.evaluate.values import (
+    CitationValue,
+    DecisionValue,
+    FindingValue,
+    MatchValue,
+    citation_value,
+    to_model,
+)
 from compliance.intake import transaction_from_document, transaction_from_mapping
 from compliance.models.decision import Decision, PackRef
 from compliance.models.pack import Product
 from compliance.models.transaction import Transaction
 from compliance.packs.load import load_packs
 from compliance.packs.packset import PackSet
+from compliance.screening.clearances import ClearanceBook, Verdict
+from compliance.screening.index import ScreenHit
 from compliance.source import Document
 
 __all__ = ["Engine"]
@@ -56,13 +65,30 @@ class Engine:
     'deny'
     """
 
-    def __init__(self, packset: PackSet, *, backend: str = "durable", memoize: bool = True) -> None:
+    def __init__(
+        self,
+        packset: PackSet,
+        *,
+        backend: str = "durable",
+        memoize: bool = True,
+        clearances: ClearanceBook | None = None,
+    ) -> None:
         self.packset = packset
         self.backend = backend
+        self.clearances = clearances or ClearanceBook()
         self.rules: tuple[CompiledRule, ...] = tuple(compile_rule(i, r) for i, r in enumerate(packset.rules))
+        # Rules triggered by a party list, and which lists: their findings carry the party's `match`.
+        self._rule_lists: dict[str, tuple[str, ...]] = {
+            r.packrule.rule.id: tuple(r.party_lists) for r in self.rules if r.party_lists
+        }
+        # Packs whose rules name each party list (a listed party matters where one of them covers the order).
+        self._list_users: dict[str, set[str]] = {}
+        for r in self.rules:
+            for list_id in r.party_lists:
+                self._list_users.setdefault(list_id, set()).add(r.packrule.pack)
         # Rules past an unconfirmed end are matched too, as shadows (evaluate/horizon.py).
         self._horizon = Horizon(packset, self.rules)
-        self._enricher = Enricher(packset)
+        self._enricher = Enricher(packset, self.clearances)
         self._citations = _citations(packset)
         for shadow in self._horizon.shadows:
             original = self.rules[self._horizon.shadow_source(shadow.index)].packrule.rule
@@ -102,13 +128,21 @@ class Engine:
         return MemoMatcher(parts)
 
     @classmethod
-    def from_directory(cls, *roots: str | Path, backend: str = "durable", memoize: bool = True) -> Engine:
+    def from_directory(
+        cls,
+        *roots: str | Path,
+        backend: str = "durable",
+        memoize: bool = True,
+        clearances: ClearanceBook | None = None,
+    ) -> Engine:
         """Load every pack under ``roots`` (default ``rules``); raises :class:`PackError` on any problem."""
-        return cls(load_packs(roots or ("rules",)), backend=backend, memoize=memoize)
+        return cls(load_packs(roots or ("rules",)), backend=backend, memoize=memoize, clearances=clearances)
 
     def reload(self, *roots: str | Path) -> Engine:
         """A new engine on freshly loaded packs; this one keeps working until the caller swaps it."""
-        return type(self).from_directory(*roots, backend=self.backend, memoize=isinstance(self._matcher, MemoMatcher))
+        return type(self).from_directory(
+            *roots, backend=self.backend, memoize=isinstance(self._matcher, MemoMatcher), clearances=self.clearances
+        )
 
     def close(self) -> None:
         self._matcher.close()
@@ -222,6 +256,7 @@ class Engine:
         licenses = license_facts(tx, self.packset.catalog) if tx.licenses else ()
         findings: list[FindingValue] = list(shared)
         line_values = []
+        per_line: list[list[FindingValue]] = []
         for line, indexes in zip(lines, fired, strict=True):
             real, shadows = self._horizon.split(indexes)
             applied = [self.rules[i] for i in real]
@@ -239,8 +274,13 @@ class Engine:
                     self._resolver(tx, on, line, parties, licenses),
                     self._reviewed.get,
                 )
+            self._attach_matches(line_findings, parties)
             findings.extend(line_findings)
-            line_values.append(line_value(line, line_findings, shared))
+            per_line.append(line_findings)
+        unruled = self._unruled_listings(parties, findings, lines)
+        findings.extend(unruled)
+        for line, line_findings in zip(lines, per_line, strict=True):
+            line_values.append(line_value(line, line_findings, [*shared, *unruled]))
         findings.sort(key=_finding_order)
         return DecisionValue(
             transaction_id=tx.id,
@@ -285,20 +325,114 @@ class Engine:
                         "the law then may differ from what the pack encodes.",
                     )
                 )
-        for name, hit in parties.possible:
-            listing = self.packset.party_lists[hit.list_id]
-            out.append(
-                engine_finding(
-                    "engine.possible-party-match",
-                    None,
-                    f"Possible match on {listing.title}",
-                    f"Party {name!r}: {hit.why} on {listing.title}. Confirm or rule out the match before shipping.",
-                    parties=(name,),
-                    citations=self._citations[id(hit.entry)],
-                )
-            )
+        for name, country, hit, verdict in parties.screened:
+            out.append(self._possible_finding(name, country, hit, verdict))
         out += owner_findings(on, parties, self.packset, self._owner_from, self._citations)
         return out
+
+    def _match(self, name: str, country: str, hit: ScreenHit, clearance: str | None = None) -> MatchValue:
+        d = hit.detail
+        return MatchValue(
+            d.kind,
+            d.score,
+            hit.list_id,
+            hit.entry.name,
+            self._citations[id(hit.entry)],
+            d.matched_name,
+            d.alias,
+            d.weak,
+            name,
+            country,
+            tuple(hit.entry.countries),
+            hit.country_match,
+            d.normalized_query,
+            d.normalized_entry,
+            d.matched_tokens,
+            d.unmatched_tokens,
+            d.unmatched_entry_tokens,
+            self._enricher.parties.sha256(hit.entry),
+            clearance,
+        )
+
+    def _possible_finding(self, name: str, country: str, hit: ScreenHit, verdict: Verdict) -> FindingValue:
+        listing = self.packset.party_lists[hit.list_id]
+        cites = self._citations[id(hit.entry)]
+        cleared = verdict.applied
+        if cleared is not None:
+            return FindingValue(
+                "engine.cleared-party-match",
+                "engine",
+                "engine",
+                "allow",
+                None,
+                (name,),
+                f"Possible match on {listing.title} cleared",
+                f"Party {name!r}: {hit.why} on {listing.title}. Cleared by {cleared.id} ({cleared.cleared_by}, "
+                f"{cleared.date}, until {cleared.expires}): {cleared.reason}",
+                cites,
+                match=self._match(name, country, hit, cleared.id),
+            )
+        lapsed = "".join(f" Clearance {c.id} does not apply: {why}." for c, why in verdict.lapsed)
+        return FindingValue(
+            "engine.possible-party-match",
+            "engine",
+            "engine",
+            "review",
+            None,
+            (name,),
+            f"Possible match on {listing.title}",
+            f"Party {name!r}: {hit.why} on {listing.title}. Confirm or rule out the match before shipping"
+            f"{' (or record a clearance)' if not verdict.lapsed else ''}.{lapsed}",
+            cites,
+            match=self._match(name, country, hit),
+        )
+
+    def _unruled_listings(
+        self, parties: PartyFacts, findings: list[FindingValue], lines: list[Line]
+    ) -> list[FindingValue]:
+        """Fail closed: a party that *is* a listed entry, on a list that a pack covering the order uses, but that no
+        rule applied to (its role is one no rule names: a forwarder, `other`), is held for review."""
+        named = {p for f in findings if f.pack != "engine" for p in f.parties}
+        in_scope = {pack for line in lines for pack in line.facts.scope}
+        out: list[FindingValue] = []
+        seen: set[tuple[str, str]] = set()
+        for list_id, hits in sorted(parties.hits.items()):
+            listing = self.packset.party_lists[list_id]
+            if not (self._list_users.get(list_id, {listing.pack}) & in_scope):
+                continue
+            for name, country, hit in hits:
+                if name in named or (name, list_id) in seen:
+                    continue
+                seen.add((name, list_id))
+                out.append(
+                    FindingValue(
+                        "engine.listed-party-unruled",
+                        "engine",
+                        "engine",
+                        "review",
+                        None,
+                        (name,),
+                        f"Party on {listing.title} in a role no rule covers",
+                        f"Party {name!r}: {hit.why} on {listing.title}, but no rule of pack {listing.pack} applies to "
+                        "it in its role on this order. A listed party anywhere in a transaction is reviewed before "
+                        "shipping.",
+                        self._citations[id(hit.entry)],
+                        match=self._match(name, country, hit),
+                    )
+                )
+        return out
+
+    def _attach_matches(self, findings: list[FindingValue], parties: PartyFacts) -> None:
+        """A finding of a rule triggered by a party list explains the (first) listed party's match."""
+        for f in findings:
+            lists = self._rule_lists.get(f.rule_id)
+            if not lists or not f.parties:
+                continue
+            for list_id in lists:
+                found = next((h for h in parties.hits.get(list_id, ()) if h[0] in f.parties), None)
+                if found is not None:
+                    f.match = self._match(*found)
+                    break
 
 
 def _tid(tx: object) -> str:

@@ -19,6 +19,7 @@ from compliance.models.pack import PartyEntry, Product, Scope
 from compliance.models.transaction import Item, Transaction
 from compliance.packs.catalog import code_ancestors
 from compliance.packs.packset import PackSet
+from compliance.screening.clearances import ClearanceBook, Verdict
 from compliance.screening.index import PartyIndex, ScreenHit
 
 __all__ = ["Enricher"]
@@ -67,12 +68,13 @@ class _ItemFacts:
 class Enricher:
     """Built once per pack set; ``enrich`` is then a pure function of the transaction and the date."""
 
-    def __init__(self, packset: PackSet) -> None:
+    def __init__(self, packset: PackSet, clearances: ClearanceBook | None = None) -> None:
         self.packset = packset
         lists = packset.party_lists
         self.parties = PartyIndex({lid: pl.entries for lid, pl in lists.items() if pl.applies_to == "parties"})
         self.exporters = PartyIndex({lid: pl.entries for lid, pl in lists.items() if pl.applies_to == "exporter"})
         self._list_packs = {lid: pl.pack for lid, pl in lists.items()}
+        self.clearances = clearances or ClearanceBook()
         self._groups_cache: dict[tuple[str, int], frozenset[str]] = {}
         self._item_cache: dict[tuple[object, ...], _ItemFacts] = {}
         # Keyed by (exporter country, origin, product id, eccn given): bounded by countries x products.
@@ -105,8 +107,10 @@ class Enricher:
         hq: set[Atom] = set()
         by_list: dict[str, list[str]] = {}
         entries: dict[str, dict[int, PartyEntry]] = {}
+        hits: dict[str, list[tuple[str, str, ScreenHit]]] = {}
         by_hq: dict[str, list[str]] = {}
         possible: list[tuple[str, ScreenHit]] = []
+        screened: list[tuple[str, str, ScreenHit, Verdict]] = []
         for party in tx.parties:
             for hit in self.parties.screen(party.name, party.country, on):
                 if hit.match == "exact":
@@ -114,8 +118,15 @@ class Enricher:
                     lists.add((hit.list_id, party.role))
                     by_list.setdefault(hit.list_id, []).append(party.name)
                     entries.setdefault(hit.list_id, {})[id(hit.entry)] = hit.entry
-                else:
+                    hits.setdefault(hit.list_id, []).append((party.name, party.country, hit))
+                    continue
+                verdict = Verdict(None)
+                if self.clearances:
+                    sha = self.parties.sha256(hit.entry)
+                    verdict = self.clearances.find(party.name, party.country, hit.list_id, hit.entry.name, sha, on)
+                if verdict.applied is None:
                     possible.append((party.name, hit))
+                screened.append((party.name, party.country, hit, verdict))
             for group in self.groups_of(party.headquarters or party.country, on):
                 hq.add(group)
                 hq.add((group, party.role))
@@ -138,6 +149,8 @@ class Enricher:
             {k: tuple(dict.fromkeys(v)) for k, v in by_hq.items()},
             tuple(possible),
             {k: tuple(v.values()) for k, v in entries.items()},
+            {k: tuple(v) for k, v in hits.items()},
+            tuple(screened),
             owned.lists,
             owned.by_list,
             owned.entries,

@@ -18,6 +18,7 @@ from typing import Literal
 
 from compliance.models.pack import PartyEntry, Product
 from compliance.models.transaction import Item
+from compliance.screening.clearances import Verdict
 from compliance.screening.index import ScreenHit
 
 __all__ = ["Atom", "Datacenter", "Line", "LineFacts", "PartyFacts"]
@@ -64,6 +65,10 @@ class PartyFacts:
     by_hq_group: Mapping[str, tuple[str, ...]]  # group id -> names of the parties headquartered there
     possible: tuple[tuple[str, ScreenHit], ...]  # (party name, hit) needing review
     entries: Mapping[str, tuple[PartyEntry, ...]]  # list id -> the entries matched exactly
+    # list id -> (party name, party country, hit) for each exact match: the `match` of rule findings
+    hits: Mapping[str, tuple[tuple[str, str, ScreenHit], ...]] = field(default_factory=dict)
+    # (party name, party country, hit, what the clearances say) for each possible match, in order
+    screened: tuple[tuple[str, str, ScreenHit, Verdict], ...] = ()
     owner_lists: frozenset[Atom] = frozenset()  # see LineFacts.party_owner_lists
     by_owner_list: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # list id -> parties owned
     # list id -> (party name, owner name, share or None, the owner's entry) behind each affiliate listing

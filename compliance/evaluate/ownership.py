@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from compliance.evaluate.facts import Atom, PartyFacts
 from compliance.evaluate.match.predicates import CompiledRule, Has, walk_atoms
@@ -97,11 +97,10 @@ def owner_facts(parties: Sequence[Party], index: PartyIndex, on: dt.date, list_p
                         (
                             party.name,
                             owner.name,
-                            ScreenHit(
-                                hit.list_id,
-                                hit.entry,
-                                "possible",
-                                f"listed owner {owner.name!r} holds {owner.share:g}% of {party.name!r}; if that "
+                            replace(
+                                hit,
+                                match="possible",
+                                why=f"listed owner {owner.name!r} holds {owner.share:g}% of {party.name!r}; if that "
                                 "was meant as a fraction (0.5 for 50%), the party may be an affiliate: shares "
                                 "are in percent",
                             ),

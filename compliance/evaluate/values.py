@@ -14,7 +14,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from compliance.models._base import construct
-from compliance.models.decision import SCHEMA_VERSION, Decision, Finding, LineDecision, Notice, Outcome, PackRef
+from compliance.models.decision import (
+    SCHEMA_VERSION,
+    Decision,
+    Finding,
+    LineDecision,
+    Notice,
+    Outcome,
+    PackRef,
+    PartyMatch,
+)
 from compliance.models.pack import Citation
 
 __all__ = [
@@ -22,6 +31,7 @@ __all__ = [
     "DecisionValue",
     "FindingValue",
     "LineValue",
+    "MatchValue",
     "NoticeValue",
     "citation_value",
     "to_jsonable",
@@ -44,6 +54,31 @@ def citation_value(c: Citation) -> CitationValue:
 
 
 @dataclass(slots=True)
+class MatchValue:
+    """The contract's ``PartyMatch``: how a party name matched a listed entry."""
+
+    kind: str
+    score: float
+    list: str
+    entry: str
+    citations: tuple[CitationValue, ...]
+    matched_name: str
+    alias: bool
+    weak: bool
+    party: str
+    country: str
+    entry_countries: tuple[str, ...]
+    country_match: bool
+    normalized_query: str
+    normalized_entry: str
+    matched_tokens: tuple[str, ...]
+    unmatched_tokens: tuple[str, ...]
+    unmatched_entry_tokens: tuple[str, ...]
+    entry_sha256: str
+    clearance: str | None = None
+
+
+@dataclass(slots=True)
 class FindingValue:
     rule_id: str
     pack: str
@@ -58,6 +93,7 @@ class FindingValue:
     authority: str | None = None
     review_policy: str | None = None
     note: str | None = None
+    match: MatchValue | None = None
 
     @property
     def party(self) -> str | None:
@@ -98,6 +134,59 @@ def _codes(line: LineValue) -> list[str]:
     return [f"{pack}:{code}" for pack, code in line.control_codes]
 
 
+def _match_model(m: MatchValue | None) -> PartyMatch | None:
+    if m is None:
+        return None
+    return construct(
+        PartyMatch,
+        kind=m.kind,
+        score=m.score,
+        list=m.list,
+        entry=m.entry,
+        citations=[c.model for c in m.citations],
+        matched_name=m.matched_name,
+        alias=m.alias,
+        weak=m.weak,
+        party=m.party,
+        country=m.country,
+        entry_countries=list(m.entry_countries),
+        country_match=m.country_match,
+        normalized_query=m.normalized_query,
+        normalized_entry=m.normalized_entry,
+        matched_tokens=list(m.matched_tokens),
+        unmatched_tokens=list(m.unmatched_tokens),
+        unmatched_entry_tokens=list(m.unmatched_entry_tokens),
+        entry_sha256=m.entry_sha256,
+        clearance=m.clearance,
+    )
+
+
+def _match_json(m: MatchValue | None) -> dict[str, object] | None:
+    if m is None:
+        return None
+    return {
+        "kind": m.kind,
+        "score": m.score,
+        "list": m.list,
+        "entry": m.entry,
+        "citations": [c.json for c in m.citations],
+        "matched_name": m.matched_name,
+        "alias": m.alias,
+        "weak": m.weak,
+        "party": m.party,
+        "country": m.country,
+        "entry_countries": list(m.entry_countries),
+        "country_match": m.country_match,
+        "normalized_query": m.normalized_query,
+        "normalized_entry": m.normalized_entry,
+        "matched_tokens": list(m.matched_tokens),
+        "unmatched_tokens": list(m.unmatched_tokens),
+        "unmatched_entry_tokens": list(m.unmatched_entry_tokens),
+        "entry_sha256": m.entry_sha256,
+        "clearance": m.clearance,
+    }
+
+
 def _finding_model(f: FindingValue) -> Finding:
     return construct(
         Finding,
@@ -114,6 +203,7 @@ def _finding_model(f: FindingValue) -> Finding:
         authority=f.authority,
         review_policy=f.review_policy,
         note=f.note,
+        match=_match_model(f.match),
     )
 
 
@@ -153,6 +243,7 @@ def _finding_json(f: FindingValue) -> dict[str, object]:
         "authority": f.authority,
         "review_policy": f.review_policy,
         "note": f.note,
+        "match": _match_json(f.match),
     }
 
 

@@ -34,6 +34,7 @@ from compliance.io.readers import RawLine, parse_raw
 from compliance.io.records import Record, validated
 from compliance.io.writers import Format, render
 from compliance.packs.packset import PackSet
+from compliance.screening.clearances import ClearanceBook
 
 __all__ = ["CHUNK", "Result", "check_item", "check_items", "check_items_parallel"]
 
@@ -115,11 +116,11 @@ def check_items(
 _worker_engine: Engine | None = None
 
 
-def _init_worker(packset: PackSet, backend: str, parent: int) -> None:
+def _init_worker(packset: PackSet, backend: str, parent: int, clearances: ClearanceBook | None = None) -> None:
     global _worker_engine
     # 0: started by a fork server, whose death (it follows ours) is what the worker watches for.
     _exit_with_parent(parent or os.getppid())
-    _worker_engine = Engine(packset, backend=backend)
+    _worker_engine = Engine(packset, backend=backend, clearances=clearances)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -168,6 +169,7 @@ def check_items_parallel(
     as_of: dt.date | None = None,
     audit: bool = False,
     debug: bool = False,
+    clearances: ClearanceBook | None = None,
 ) -> Iterator[Result]:
     """Evaluate in ``jobs`` worker processes; results come back in input order."""
     method = _start_method()
@@ -177,7 +179,7 @@ def check_items_parallel(
         max_workers=jobs,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(packset, backend, os.getpid() if method != "forkserver" else 0),
+        initargs=(packset, backend, os.getpid() if method != "forkserver" else 0, clearances),
     ) as pool:
         pending: deque[Future[list[Result]]] = deque()
         while True:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from compliance.models.decision import Decision, Finding
+from compliance.models.decision import Decision, Finding, PartyMatch
 from compliance.models.pack import Citation
 from compliance.packs.packset import PackSet
 
@@ -43,11 +43,27 @@ def _wrap(text: str, indent: int) -> list[str]:
     return textwrap.wrap(" ".join(text.split()), width=100, initial_indent=" " * indent, subsequent_indent=" " * indent)
 
 
+def _match(m: PartyMatch) -> list[str]:
+    via = f" via {'weak ' if m.weak else ''}alias {m.matched_name!r}" if m.alias else ""
+    where = "" if m.country_match else f" (party in {m.country}; entry lists {', '.join(m.entry_countries)})"
+    out = [f"             match: {m.kind} {m.score:.2f} on {m.list} {m.entry!r}{via}{where}"]
+    tokens = f"matched: {', '.join(m.matched_tokens) or '-'}; unmatched: {', '.join(m.unmatched_tokens) or '-'}"
+    if m.unmatched_entry_tokens:
+        tokens += f"; not in the party name: {', '.join(m.unmatched_entry_tokens)}"
+    out.append(f"               compared {m.normalized_query!r} with {m.normalized_entry!r}; {tokens}")
+    out.append(
+        f"               entry sha256 {m.entry_sha256[:16]}" + (f"; cleared by {m.clearance}" if m.clearance else "")
+    )
+    return out
+
+
 def _finding(f: Finding) -> list[str]:
     head = f"    {_MARK[f.outcome]} {f.rule_id}: {f.title}"
     out = [head]
     if f.party:
         out.append(f"             party: {f.party}")
+    if f.match is not None:
+        out += _match(f.match)
     if f.license:
         out.append(f"             licence on file: {f.license}")
     out += _wrap(f.message, 13)

@@ -14,12 +14,43 @@ from pydantic import Field
 from compliance.models._base import Contract
 from compliance.models.pack import Citation
 
-__all__ = ["SCHEMA_VERSION", "Decision", "Finding", "LineDecision", "Notice", "Outcome", "PackRef"]
+__all__ = ["SCHEMA_VERSION", "Decision", "Finding", "LineDecision", "Notice", "Outcome", "PackRef", "PartyMatch"]
 
 SCHEMA_VERSION = "1"
 
 Outcome = Literal["allow", "deny", "review"]
 Effect = Literal["deny", "license_required", "review", "engine"]
+
+
+# Named here because PartyMatch has a field called `list`, which hides the builtin inside its class body.
+_Citations = list[Citation]
+_Strings = list[str]
+
+
+class PartyMatch(Contract):
+    """Why a party name was matched to a party-list entry: what was compared, the score, and the entry."""
+
+    kind: Literal["exact", "fuzzy"] = Field(
+        description="`exact`: the names are the same after normalisation (the listed party); `fuzzy`: similar only."
+    )
+    score: float = Field(description="Similarity from 0 to 1; 1 for an exact match. See README, Screening.")
+    list: str = Field(description="Id of the party list.")
+    entry: str = Field(description="Name of the listed entry.")
+    citations: _Citations = Field(description="The entry's own citations (Federal Register notice, announcement).")
+    matched_name: str = Field(description="The entry's name or alias that the party name matched, as listed.")
+    alias: bool = Field(description="The matched name is an alias of the entry (not its main name).")
+    weak: bool = Field(description="The matched alias is weak (short or generic): whole-name matches only.")
+    party: str = Field(description="The party name as given on the order.")
+    country: str = Field(description="The party's country as given on the order.")
+    entry_countries: _Strings = Field(description="Countries of the entry's addresses; empty when any.")
+    country_match: bool = Field(description="The party's country is one of the entry's (or the entry names none).")
+    normalized_query: str = Field(description="The party name after normalisation.")
+    normalized_entry: str = Field(description="The matched listed name after normalisation.")
+    matched_tokens: _Strings = Field(description="Tokens of the party name found in the listed name.")
+    unmatched_tokens: _Strings = Field(description="Tokens of the party name not found in the listed name.")
+    unmatched_entry_tokens: _Strings = Field(description="Tokens of the listed name not found in the party name.")
+    entry_sha256: str = Field(description="Hash of the entry as listed; a clearance of this match is keyed on it.")
+    clearance: str | None = Field(default=None, description="Id of the clearance that cleared this possible match.")
 
 
 class Finding(Contract):
@@ -40,6 +71,11 @@ class Finding(Contract):
     authority: str | None = Field(default=None, description="Licensing authority for a licence requirement.")
     review_policy: str | None = Field(default=None, description="The authority's licence review policy, if stated.")
     note: str | None = Field(default=None, description="The rule's note: approximations and unconfirmed facts.")
+    match: PartyMatch | None = Field(
+        default=None,
+        description="On party-list findings: how the party name matched the listed entry (the first listed party "
+        "when several are).",
+    )
 
 
 class LineDecision(Contract):

@@ -6,6 +6,7 @@ Every YAML file under ``rules/`` has a ``kind``; the loader picks the model by i
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
@@ -14,6 +15,7 @@ from compliance.models._base import Contract, CountryCode, IsoDate
 from compliance.models.transaction import Activity, EndUseCode, PartyRole
 
 __all__ = [
+    "Alias",
     "CatalogFile",
     "Citation",
     "Condition",
@@ -350,9 +352,43 @@ class CountryGroupsFile(Contract):
     groups: list[CountryGroup] = Field(min_length=1)
 
 
+Script = Annotated[str, StringConstraints(pattern=r"^[A-Z][a-z]{3}$")]
+
+
+class Alias(Contract):
+    """Another name of a listed party, with where it comes from; a plain string is an alias with no source."""
+
+    name: Text = Field(description="The alias as the source writes it (any script).")
+    source: Text | None = Field(default=None, description="Where the alias was read: the entry, a filing, a URL.")
+    weak: bool = Field(
+        default=False,
+        description="Short or generic (an acronym such as `HMC`, a word such as `Shuguang`): matched only as the "
+        "whole name of a party in one of the entry's countries, never as part of a longer name.",
+    )
+    script: Script | None = Field(default=None, description="ISO 15924 script code of the alias: `Latn`, `Hani`, ...")
+    note: str | None = Field(default=None, description="What could not be confirmed about the alias.")
+
+    @model_validator(mode="after")
+    def _script_agrees(self) -> Alias:
+        han = any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in self.name)
+        if self.script == "Hani" and not han:
+            raise ValueError(f"alias {self.name!r} is marked `script: Hani` but has no Han characters")
+        if self.script == "Latn" and not all(
+            ch.isascii() or not ch.isalpha() or "LATIN" in _char_name(ch) for ch in self.name
+        ):
+            raise ValueError(f"alias {self.name!r} is marked `script: Latn` but has letters of another script")
+        return self
+
+
+def _char_name(ch: str) -> str:
+    return unicodedata.name(ch, "")
+
+
 class PartyEntry(Contract):
     name: Text
-    aliases: list[Text] = Field(default_factory=list)
+    aliases: list[Text | Alias] = Field(
+        default_factory=list, description="Other names: plain strings, or `{name, source, weak, script}` objects."
+    )
     countries: list[CountryCode] = Field(
         default_factory=list, description="Where the listed addresses are; any when empty."
     )

@@ -157,8 +157,9 @@ class _Assembler:
                     )
 
     def _add_party_list(self, f: ParsedFile, model: PartyListFile, pack_id: str) -> None:
-        loc = f.doc.locate(("id",))
         if model.id in self.lists:
+            # Located only here: a JSON list (an imported screening list) works out positions only on demand.
+            loc = f.doc.locate(("id",))
             self.problems.append(Problem(loc, "duplicate-party-list", f"party list {model.id!r} is defined twice"))
             return
         self.lists[model.id] = PartyList(

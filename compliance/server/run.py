@@ -54,6 +54,7 @@ class ServeOptions:
     audit_log: str | None = None
     access_log: bool = True
     quiet: bool = False
+    clearances: str | None = None  # the clearances file (`check --clearances`), read on start and on reload
 
 
 def _run_info(opts: ServeOptions, state: PackState) -> RunInfo:
@@ -139,7 +140,7 @@ def serve(opts: ServeOptions, *, err: IO[str] | None = None) -> int:
     err = err or sys.stderr
     if opts.workers > 1:
         return _supervise(opts, err)
-    state = PackState(opts.roots, backend=opts.backend, origin=opts.origin)
+    state = PackState(opts.roots, backend=opts.backend, origin=opts.origin, clearances=opts.clearances)
     metrics = Metrics()
     try:
         sock = _bind(opts.host, opts.port)
@@ -211,7 +212,7 @@ def _die_with_parent() -> None:
 def _worker(opts: ServeOptions, sock: socket.socket, metrics: Metrics, receipts: Any, number: int) -> None:
     _die_with_parent()
     err = sys.stderr
-    state = PackState(opts.roots, backend=opts.backend, origin=opts.origin)
+    state = PackState(opts.roots, backend=opts.backend, origin=opts.origin, clearances=opts.clearances)
     access = AccessLog(err) if opts.access_log else None
 
     def submit(entry: Entry) -> None:
@@ -242,7 +243,7 @@ def _worker(opts: ServeOptions, sock: socket.socket, metrics: Metrics, receipts:
 def _supervise(opts: ServeOptions, err: IO[str]) -> int:
     ctx = multiprocessing.get_context("spawn")
     # Fail before starting workers: the packs must load, and an audit log must continue its chain.
-    first = PackState(opts.roots, backend=opts.backend, origin=opts.origin)
+    first = PackState(opts.roots, backend=opts.backend, origin=opts.origin, clearances=opts.clearances)
     run = _run_info(opts, first)
     first.close()
     metrics = Metrics(ctx)

@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from compliance.errors import PackError, Problem
+from compliance.errors import InputError, PackError, Problem
 from compliance.evaluate.engine import Engine
+from compliance.io.clearances import load_clearances
 from compliance.io.render import packs_listing
 from compliance.packs.load import load_packs
 from compliance.packs.packset import PackSet
@@ -60,8 +61,10 @@ class PackState:
         backend: str = "durable",
         origin: dict[str, object] | None = None,
         clock: Callable[[], float] = time.time,
+        clearances: str | None = None,
     ) -> None:
         self.roots = tuple(roots)
+        self.clearances = clearances  # the clearances file, read again on every (re)load
         self.backend = backend
         self.origin = origin or {"bundled": False, "roots": list(self.roots)}
         self._clock = clock
@@ -72,7 +75,8 @@ class PackState:
 
     def _load(self) -> Loaded:
         packset = load_packs(self.roots)
-        engine = Engine(packset, backend=self.backend)
+        book = load_clearances(self.clearances) if self.clearances else None
+        engine = Engine(packset, backend=self.backend, clearances=book)
         self._generation += 1
         listing = {**packs_listing(packset), "origin": self.origin}
         return Loaded(engine, packset, listing, self._clock(), self._generation)
@@ -103,7 +107,7 @@ class PackState:
         with self._reload_lock:
             try:
                 fresh = self._load()
-            except PackError as err:
+            except (PackError, InputError) as err:  # a broken pack or clearances file keeps the set in use
                 return ReloadResult(False, self._current, err.problems)
             with self._lock:
                 old, self._current = self._current, fresh

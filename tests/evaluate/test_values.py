@@ -8,9 +8,17 @@ import json
 from hypothesis import given, settings
 
 from compliance import Engine
-from compliance.evaluate.values import DecisionValue, FindingValue, LineValue, NoticeValue, to_jsonable, to_model
+from compliance.evaluate.values import (
+    DecisionValue,
+    FindingValue,
+    LineValue,
+    MatchValue,
+    NoticeValue,
+    to_jsonable,
+    to_model,
+)
 from compliance.io.writers import dumps
-from compliance.models.decision import Decision, Finding, LineDecision, Notice
+from compliance.models.decision import Decision, Finding, LineDecision, Notice, PartyMatch
 from tests.conftest import EXAMPLES, RULES
 from tests.evaluate.match.test_backends_agree import transactions
 
@@ -26,6 +34,7 @@ def test_values_carry_every_contract_field() -> None:
     assert set(Finding.model_fields) == (_fields(FindingValue) - {"parties"}) | {"party"}
     assert set(LineDecision.model_fields) == _fields(LineValue)
     assert set(Decision.model_fields) == _fields(DecisionValue)
+    assert set(PartyMatch.model_fields) == _fields(MatchValue)
     assert set(Notice.model_fields) == _fields(NoticeValue)
     assert list(Decision.model_fields)[-1] == "notices"  # added at the end: the contract is extended, not reordered
 
