@@ -31,9 +31,10 @@ from itertools import combinations
 from pathlib import Path
 
 from compliance.citations import check_citation
+from compliance.codes import check_control_code
 from compliance.errors import ExitCode, Location, PackError, Problem
 from compliance.evaluate.facts import Atom
-from compliance.evaluate.match.predicates import And, Cmp, Has, In, Node, Not, Or, condition_node
+from compliance.evaluate.match.predicates import And, Cmp, Has, In, Node, Not, Or, condition_node, scope_node
 from compliance.models.pack import CatalogFile, CountryGroupsFile, GroupMember, PackMeta, Rule, RulesFile
 from compliance.packs.files import ParsedFile
 from compliance.packs.load import collect_packs
@@ -121,30 +122,6 @@ def validate(roots: Sequence[str | Path]) -> ValidationReport:
 
 
 # --------------------------------------------------------------------------------------------- quality
-
-# US ECCN: category digit, product group letter, three digits, then paragraphs (`3A090.a`, `5A002.a.1.a`).
-_ECCN = re.compile(r"^(?:[0-9][A-EY][0-9]{3}(?:\.[a-z0-9]{1,3})*|EAR99)$")
-# Other jurisdictions: letters and digits in dot-separated segments, no empty segment.
-_GENERIC_CODE = re.compile(r"^[0-9A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*$")
-
-
-def check_control_code(pack: str, code: str) -> tuple[str, str | None] | None:
-    """``None`` when ``code`` has the shape of a control number of ``pack``'s jurisdiction, else (message, help)."""
-    if pack.startswith("us-"):
-        if _ECCN.match(code):
-            return None
-        fixed = code[:5].upper() + code[5:].lower()
-        hint = (
-            f"did you mean {fixed!r}?"
-            if fixed != code and _ECCN.match(fixed)
-            else (
-                "an ECCN is a digit, a letter A-E, three digits and lower-case paragraphs: `3A090.a`, `4A090`, `EAR99`"
-            )
-        )
-        return f"{code!r} is not a valid ECCN", hint
-    if _GENERIC_CODE.match(code):
-        return None
-    return f"{code!r} is not a valid control code", "letters and digits in dot-separated parts, e.g. `1C902.a`"
 
 
 def quality_problems(files: Iterable[ParsedFile]) -> list[Problem]:
@@ -308,6 +285,8 @@ _FIELD_KEYS = {
     "party_hq_groups": "party_headquarters_groups",
     "datacenter": "datacenter",
     "scope": "pack scope",
+    "country_tests": "transaction_countries",
+    "origin_reach": "pack scope",
 }
 
 
@@ -399,7 +378,7 @@ def _implies(a: Node, b: Node) -> bool:
 
 def _rule_node(pr: PackRule) -> Node:
     """The rule's condition with its scope, without its window (windows are compared as dates)."""
-    parts: list[Node] = [Has("scope", (pr.pack,)), condition_node(pr.rule.when, pr.pack)]
+    parts: list[Node] = [scope_node(pr), condition_node(pr.rule.when, pr.pack)]
     if pr.rule.unless is not None:
         parts.append(Not(condition_node(pr.rule.unless, pr.pack)))
     return And(tuple(parts))

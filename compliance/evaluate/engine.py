@@ -131,7 +131,7 @@ class Engine:
         line_values = []
         for line, indexes in zip(lines, fired, strict=True):
             line_findings = resolve_line(
-                tx, on, line, [self.rules[i] for i in indexes], parties, licenses, self._citations
+                tx, on, line, [self.rules[i] for i in indexes], parties, licenses, self._citations, lines
             )
             findings.extend(line_findings)
             line_values.append(line_value(line, line_findings, shared))

@@ -12,7 +12,9 @@ import bisect
 import datetime as dt
 from collections.abc import Mapping
 
-from compliance.evaluate.facts import Atom, Datacenter, Line, LineFacts, PartyFacts
+from compliance.codes import pack_jurisdiction
+from compliance.evaluate.facts import Atom, Datacenter, Line, LineFacts, PartyFacts, transaction_countries
+from compliance.evaluate.match.predicates import Node, condition_node, country_test_id, country_tests, evaluate
 from compliance.models.pack import PartyEntry, Product, Scope
 from compliance.models.transaction import Item, Transaction
 from compliance.packs.catalog import code_ancestors
@@ -29,7 +31,7 @@ _MAX_CACHE = 50_000
 class _ItemFacts:
     """What an item resolves to, independent of the transaction around it (cached per item shape)."""
 
-    __slots__ = ("codes", "codes_set", "conflict", "datacenter", "product", "specs", "tags")
+    __slots__ = ("codes", "codes_set", "conflict", "datacenter", "jurisdictions", "product", "specs", "tags")
 
     def __init__(
         self,
@@ -37,7 +39,8 @@ class _ItemFacts:
         codes: tuple[tuple[str, str], ...],
         specs: Mapping[str, float],
         datacenter: Datacenter,
-        conflict: tuple[str, str] | None,
+        conflict: tuple[str, str, str] | None,
+        jurisdictions: frozenset[str],
     ) -> None:
         self.product = product
         self.codes = codes
@@ -46,6 +49,7 @@ class _ItemFacts:
         self.datacenter = datacenter
         self.tags = frozenset(product.tags) if product else frozenset()
         self.conflict = conflict
+        self.jurisdictions = jurisdictions  # jurisdictions whose code the order itself gives (`US` for `eccn`)
 
 
 class Enricher:
@@ -56,8 +60,17 @@ class Enricher:
         self.parties = PartyIndex({lid: pl.entries for lid, pl in packset.party_lists.items()})
         self._groups_cache: dict[tuple[str, int], frozenset[str]] = {}
         self._item_cache: dict[tuple[object, ...], _ItemFacts] = {}
-        # Keyed by (exporter country, origin, product id, eccn given): bounded by countries x products.
-        self._scope_cache: dict[tuple[str, str, str, bool], frozenset[str]] = {}
+        # Keyed by (exporter country, origin, product id, jurisdictions coded): bounded by countries x products.
+        self._scope_cache: dict[tuple[str, str, str, frozenset[str]], tuple[frozenset[str], frozenset[str]]] = {}
+        # `transaction_countries` conditions of every rule, each answered once per set of countries and date.
+        tests: dict[str, Node] = {}
+        for pr in packset.rules:
+            for cond in (pr.rule.when, pr.rule.unless):
+                for sub in country_tests(cond):
+                    tests.setdefault(country_test_id(sub), condition_node(sub, pr.pack))
+        self._country_tests: tuple[tuple[str, Node], ...] = tuple(sorted(tests.items()))
+        self._country_cache: dict[tuple[tuple[str, ...], int], frozenset[str]] = {}
+        self._jurisdictions = {p.meta.id: pack_jurisdiction(p.meta.id) for p in packset.packs}
         bounds: set[dt.date] = set()
         for group in packset.groups.values():
             for member in group.members:
@@ -79,6 +92,20 @@ class Enricher:
                 self._groups_cache[key] = cached
         return cached
 
+    def country_tests_of(self, countries: tuple[str, ...], on: dt.date) -> frozenset[str]:
+        """Ids of the `transaction_countries` conditions that some of ``countries`` satisfies on ``on``."""
+        if not self._country_tests:
+            return frozenset()
+        key = (countries, bisect.bisect_right(self._group_bounds, on))
+        cached = self._country_cache.get(key)
+        if cached is None:
+            each = [LineFacts(date=on, destination=c, dest_groups=self.groups_of(c, on)) for c in countries]
+            cached = frozenset(tid for tid, node in self._country_tests if any(evaluate(node, f) for f in each))
+            if len(self._country_cache) >= _MAX_CACHE:
+                self._country_cache.clear()
+            self._country_cache[key] = cached
+        return cached
+
     def parties_of(self, tx: Transaction, on: dt.date) -> PartyFacts:
         lists: set[Atom] = set()
         hq: set[Atom] = set()
@@ -86,6 +113,7 @@ class Enricher:
         entries: dict[str, dict[int, PartyEntry]] = {}
         by_hq: dict[str, list[str]] = {}
         possible: list[tuple[str, ScreenHit]] = []
+        listed: list[tuple[str, str, str, PartyEntry]] = []
         for party in tx.parties:
             for hit in self.parties.screen(party.name, party.country, on):
                 if hit.match == "exact":
@@ -93,6 +121,7 @@ class Enricher:
                     lists.add((hit.list_id, party.role))
                     by_list.setdefault(hit.list_id, []).append(party.name)
                     entries.setdefault(hit.list_id, {})[id(hit.entry)] = hit.entry
+                    listed.append((party.name, party.role, hit.list_id, hit.entry))
                 else:
                     possible.append((party.name, hit))
             for group in self.groups_of(party.headquarters or party.country, on):
@@ -106,10 +135,11 @@ class Enricher:
             {k: tuple(dict.fromkeys(v)) for k, v in by_hq.items()},
             tuple(possible),
             {k: tuple(v.values()) for k, v in entries.items()},
+            tuple(listed),
         )
 
     def item_facts(self, item: Item) -> _ItemFacts:
-        key = (item.product, item.eccn, item.datacenter, tuple(item.specs.items()))
+        key = (item.product, item.eccn, item.datacenter, tuple(item.specs.items()), tuple(item.control_codes.items()))
         cached = self._item_cache.get(key)
         if cached is not None:
             return cached
@@ -120,54 +150,73 @@ class Enricher:
             for pack_id, control in product.controls.items():
                 if control.code:
                     codes.extend((pack_id, c) for c in code_ancestors(control.code))
-        if item.eccn:
-            # The `eccn` field holds a US ECCN (the field's name is the EAR's term).
-            catalog_code = product.controls.get("us-ear") if product else None
-            if catalog_code and catalog_code.code and catalog_code.code != item.eccn:
-                conflict = (item.eccn, catalog_code.code)
-            codes.extend(("us-ear", c) for c in code_ancestors(item.eccn))
+        # The order's own codes: `eccn` is the US ECCN (the field's name is the EAR's term), `control_codes`
+        # other jurisdictions'; each applies to the packs of its jurisdiction.
+        given = {"US": item.eccn} if item.eccn else {}
+        given.update(item.control_codes)
+        for pack_id, jurisdiction in self._jurisdictions.items():
+            code = given.get(jurisdiction or "")
+            if code is None:
+                continue
+            catalog_code = product.controls.get(pack_id) if product else None
+            if conflict is None and catalog_code and catalog_code.code and catalog_code.code != code:
+                conflict = (pack_id, code, catalog_code.code)
+            codes.extend((pack_id, c) for c in code_ancestors(code))
         specs: dict[str, float] = {name: v.value for name, v in product.specs.items()} if product else {}
         specs.update(item.specs)  # the order's own figures win over catalog figures
         known = item.datacenter if item.datacenter is not None else (product.datacenter if product else None)
         datacenter: Datacenter = "unknown" if known is None else ("yes" if known else "no")
-        facts = _ItemFacts(product, tuple(dict.fromkeys(codes)), specs, datacenter, conflict)
+        facts = _ItemFacts(product, tuple(dict.fromkeys(codes)), specs, datacenter, conflict, frozenset(given))
         if len(self._item_cache) >= _MAX_CACHE:
             self._item_cache.clear()
         self._item_cache[key] = facts
         return facts
 
-    def _scope(self, exporter_country: str, origin: str, product: Product | None, eccn_given: bool) -> frozenset[str]:
-        key = (exporter_country, origin, product.id if product else "", eccn_given)
+    def _scope(
+        self, exporter_country: str, origin: str, product: Product | None, coded: frozenset[str]
+    ) -> tuple[frozenset[str], frozenset[str]]:
+        key = (exporter_country, origin, product.id if product else "", coded)
         cached = self._scope_cache.get(key)
         if cached is None:
-            cached = self._scope_cache[key] = self._compute_scope(exporter_country, origin, product, eccn_given)
+            cached = self._scope_cache[key] = self._compute_scope(exporter_country, origin, product, coded)
         return cached
 
     def _compute_scope(
-        self, exporter_country: str, origin: str, product: Product | None, eccn_given: bool
-    ) -> frozenset[str]:
+        self, exporter_country: str, origin: str, product: Product | None, coded: frozenset[str]
+    ) -> tuple[frozenset[str], frozenset[str]]:
+        """(packs whose scope covers the line, packs that may reach it only through the item's origin)."""
         scope = []
+        reach = []
         for pack_id, sc in self._scopes:
+            jurisdiction = self._jurisdictions.get(pack_id)
+            has_code = jurisdiction is not None and jurisdiction in coded
+            controlled = (product is not None and pack_id in product.controls) or has_code
             if (
                 (exporter_country and exporter_country in sc.exporter_countries)
                 or (origin and origin in sc.origins)
                 or (sc.controlled_products and product is not None and pack_id in product.controls)
-                or (sc.control_code_given and eccn_given)
+                or (sc.control_code_given and has_code)
                 # Fail closed: with no exporter given, an item of unknown or home origin is in scope.
                 or (not exporter_country and (not origin or origin in sc.exporter_countries))
             ):
                 scope.append(pack_id)
-        return frozenset(scope)
+            elif sc.reexport_origins and controlled and (not origin or origin in sc.reexport_origins):
+                # An item this pack controls, of an origin it follows (or of unknown origin), exported from
+                # elsewhere: the pack may reach it, and the engine cannot tell without a rule that says so.
+                reach.append(pack_id)
+        return frozenset(scope), frozenset(reach)
 
     def enrich(self, tx: Transaction, on: dt.date) -> tuple[PartyFacts, list[Line]]:
         parties = self.parties_of(tx, on)
         dest_groups = self.groups_of(tx.destination, on)
         exporter_country = tx.exporter.country if tx.exporter else ""
         end_uses = frozenset(tx.end_use_codes)
+        countries = self.country_tests_of(transaction_countries(tx), on)
         lines = []
         for item in tx.items:
             resolved = self.item_facts(item)
             origin = item.origin or ""
+            scope, reach = self._scope(exporter_country, origin, resolved.product, resolved.jurisdictions)
             facts = LineFacts(
                 date=on,
                 destination=tx.destination,
@@ -184,8 +233,14 @@ class Enricher:
                 end_uses=end_uses,
                 party_lists=parties.lists,
                 party_hq_groups=parties.hq_groups,
-                scope=self._scope(exporter_country, origin, resolved.product, item.eccn is not None),
+                scope=scope,
+                country_tests=countries,
+                origin_reach=reach,
             )
-            unclassified = resolved.product is None and item.eccn is None
+            # Unclassified: no catalog product, and no code of any jurisdiction whose pack applies to the line
+            # (or no code at all when none applies): a PRC code alone does not classify an item for the EAR.
+            needed = {self._jurisdictions.get(p) for p in scope} - {None}
+            have = resolved.jurisdictions
+            unclassified = resolved.product is None and not (needed & have if needed else have)
             lines.append(Line(item, resolved.product, resolved.codes, facts, unclassified, resolved.conflict))
         return parties, lines

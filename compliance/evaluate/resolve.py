@@ -3,7 +3,9 @@
 1. Every applicable rule yields a finding on its line.
 2. ``deny`` -> the line is denied.
 3. ``license_required`` -> allowed only if a licence on file covers it (authority, date, product or
-   control code, destination, party); otherwise denied, naming the authority and review policy.
+   control code, countries, parties, end uses, quantity and value: :mod:`compliance.evaluate.licenses`);
+   review when a licence may cover it but a term cannot be checked; otherwise denied, naming the authority,
+   the review policy and why each licence on file does not cover it.
 4. ``review`` -> held for a compliance officer.
 5. Fail closed: an unclassified item, a possible party-list match, a date outside a pack's coverage
    or a matching error is a ``review`` finding the engine adds itself (rule ids ``engine.*``).
@@ -15,16 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from compliance.evaluate.facts import Line, PartyFacts
+from compliance.evaluate.licenses import LicenseFacts, Verdict, check_license, license_facts
 from compliance.evaluate.match.predicates import CompiledRule
 from compliance.evaluate.values import CitationValue, FindingValue, LineValue
 from compliance.models.decision import Outcome
 from compliance.models.pack import LicenseRule, PartyEntry
-from compliance.models.transaction import License, Transaction
-from compliance.packs.catalog import Catalog
-from compliance.screening.index import normalize_name
+from compliance.models.transaction import Transaction
 
 __all__ = ["SEVERITY", "LicenseFacts", "engine_finding", "license_facts", "line_value", "resolve_line", "worst"]
 
@@ -49,62 +49,6 @@ def engine_finding(
     citations: Sequence[CitationValue] = (),
 ) -> FindingValue:
     return FindingValue(rule_id, "engine", "engine", "review", line, parties, title, message, tuple(citations))
-
-
-@dataclass(slots=True)
-class LicenseFacts:
-    """A licence on file with its lists resolved once per transaction (catalog ids, normalised names)."""
-
-    license: License
-    products: frozenset[str] | None
-    eccns: frozenset[str] | None
-    destinations: frozenset[str] | None
-    parties: frozenset[str] | None
-
-
-def license_facts(tx: Transaction, catalog: Catalog) -> tuple[LicenseFacts, ...]:
-    out = []
-    for lic in tx.licenses:
-        products = None
-        if lic.products is not None:
-            ids = set()
-            for name in lic.products:
-                product = catalog.resolve(name)
-                ids.add(product.id if product else name)
-            products = frozenset(ids)
-        out.append(
-            LicenseFacts(
-                lic,
-                products,
-                frozenset(lic.eccns) if lic.eccns is not None else None,
-                frozenset(lic.destinations) if lic.destinations is not None else None,
-                frozenset(normalize_name(p) for p in lic.parties) if lic.parties is not None else None,
-            )
-        )
-    return tuple(out)
-
-
-def _covers(
-    lic: LicenseFacts, rule: LicenseRule, on: dt.date, tx: Transaction, line: Line, parties: tuple[str, ...], pack: str
-) -> bool:
-    terms = lic.license
-    if terms.authority != rule.authority or not (terms.valid_from <= on <= terms.valid_to):
-        return False
-    if lic.destinations is not None and tx.destination not in lic.destinations:
-        return False
-    if lic.products is not None and (line.product is None or line.product.id not in lic.products):
-        return False
-    # Line codes include parent paragraphs, so a licence for 3A090 covers a 3A090.a line.
-    if lic.eccns is not None and not any((pack, code) in line.facts.codes for code in lic.eccns):
-        return False
-    if lic.parties is not None:
-        if not parties:
-            # A licence restricted to named parties covers the order only if every party is named.
-            if not all(normalize_name(p.name) in lic.parties for p in tx.parties):
-                return False
-        elif not all(normalize_name(p) in lic.parties for p in parties):
-            return False
-    return True
 
 
 def _with_listings(
@@ -134,8 +78,11 @@ def resolve_line(
     parties: PartyFacts,
     licenses: tuple[LicenseFacts, ...],
     citations: Mapping[int, tuple[CitationValue, ...]],
+    lines: Sequence[Line] = (),
 ) -> list[FindingValue]:
-    """The findings on one line. ``citations`` maps ``id()`` of a rule or party entry to its citations."""
+    """The findings on one line. ``citations`` maps ``id()`` of a rule or party entry to its citations;
+    ``lines`` are all the transaction's lines (a licence's quantity and value cover them together)."""
+    lines = lines or (line,)
     findings: list[FindingValue] = []
     for compiled in fired:
         rule = compiled.packrule.rule
@@ -157,14 +104,28 @@ def resolve_line(
             message = f"{message} Listed: {'; '.join(_listed(e) for e in listed)}."
         if isinstance(rule, LicenseRule):
             authority, review_policy = rule.authority, rule.review_policy
-            covering = next((lic for lic in licenses if _covers(lic, rule, on, tx, line, named, pack)), None)
+            verdicts: list[tuple[LicenseFacts, Verdict]] = []
+            for lic in licenses:
+                verdict = check_license(lic, rule, on, tx, line, lines, named, pack)
+                verdicts.append((lic, verdict))
+                if verdict.status == "covers":
+                    break
+            covering = next((lic for lic, v in verdicts if v.status == "covers"), None)
+            unsure = [(lic, v) for lic, v in verdicts if v.status == "unsure"]
             if covering is not None:
                 outcome, license_id = "allow", covering.license.id
                 message = f"{message} Covered by licence {covering.license.id} ({covering.license.authority})."
+            elif unsure:
+                outcome = "review"
+                why = "; ".join(f"licence {lic.license.id} may cover it, but {v.reason}" for lic, v in unsure)
+                message = f"{message} Licence required from {authority}: {why}. Confirm before shipping."
             else:
                 outcome = "deny"
                 policy = f"; licence review policy: {review_policy}" if review_policy else ""
                 message = f"{message} Licence required from {authority}{policy}; no licence on file covers this line."
+                if verdicts:
+                    why = "; ".join(f"{lic.license.id} {v.reason}" for lic, v in verdicts)
+                    message = f"{message} Licences on file: {why}."
         else:
             outcome = "deny" if rule.effect == "deny" else "review"
         findings.append(
@@ -192,18 +153,20 @@ def resolve_line(
                 "engine.unclassified-item",
                 line.number,
                 "Item not classified",
-                f"Line {line.number}: {what}no control number (eccn) is given, so no rule can be applied with "
-                "confidence. Classify the item (give `eccn`, e.g. `EAR99`, or a catalog product) before shipping.",
+                f"Line {line.number}: {what}no control number (eccn) is given for the law that applies, so no rule "
+                "can be applied with confidence. Classify the item (give `eccn`, e.g. `EAR99`, `control_codes` "
+                "for other jurisdictions, or a catalog product) before shipping.",
             )
         )
     if line.code_conflict is not None:
-        given, catalog_code = line.code_conflict
+        conflict_pack, given, catalog_code = line.code_conflict
+        what = "ECCN" if conflict_pack.startswith("us-") else f"{conflict_pack} control code"
         findings.append(
             engine_finding(
                 "engine.classification-conflict",
                 line.number,
                 "Classification differs from catalog",
-                f"Line {line.number}: the order says ECCN {given} but the catalog classifies "
+                f"Line {line.number}: the order says {what} {given} but the catalog classifies "
                 f"{line.product.name if line.product else 'the product'} as {catalog_code}; both were applied. "
                 "Confirm the classification.",
             )
@@ -217,4 +180,5 @@ def line_value(line: Line, findings: Sequence[FindingValue], shared: Sequence[Fi
         worst(f.outcome for f in [*findings, *shared]),
         line.product.id if line.product else None,
         line.codes,
+        line.item.normalized,
     )

@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from compliance.models._base import construct
-from compliance.models.decision import SCHEMA_VERSION, Decision, Finding, LineDecision, Outcome, PackRef
+from compliance.models.decision import SCHEMA_VERSION, Decision, Finding, LineDecision, Normalization, Outcome, PackRef
 from compliance.models.pack import Citation
 
 __all__ = [
@@ -70,6 +70,7 @@ class LineValue:
     decision: Outcome
     product: str | None
     control_codes: tuple[tuple[str, str], ...]  # (pack, code); rendered as the contract's `pack:code`
+    normalized: tuple[tuple[str, str, str], ...] = ()  # (field, given, used) for each normalised code
 
 
 @dataclass(slots=True)
@@ -116,7 +117,14 @@ def to_model(d: DecisionValue) -> Decision:
         decision=d.decision,
         as_of=d.as_of,
         lines=[
-            construct(LineDecision, line=ld.line, decision=ld.decision, product=ld.product, control_codes=_codes(ld))
+            construct(
+                LineDecision,
+                line=ld.line,
+                decision=ld.decision,
+                product=ld.product,
+                control_codes=_codes(ld),
+                normalized=[construct(Normalization, field=f, given=g, used=u) for f, g, u in ld.normalized],
+            )
             for ld in d.lines
         ],
         findings=[_finding_model(f) for f in d.findings],
@@ -151,7 +159,13 @@ def to_jsonable(d: DecisionValue) -> dict[str, object]:
         "decision": d.decision,
         "as_of": d.as_of.isoformat(),
         "lines": [
-            {"line": ld.line, "decision": ld.decision, "product": ld.product, "control_codes": _codes(ld)}
+            {
+                "line": ld.line,
+                "decision": ld.decision,
+                "product": ld.product,
+                "control_codes": _codes(ld),
+                "normalized": [{"field": f, "given": g, "used": u} for f, g, u in ld.normalized],
+            }
             for ld in d.lines
         ],
         "findings": [_finding_json(f) for f in d.findings],

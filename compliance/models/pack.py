@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
+from compliance.codes import number_as_code
 from compliance.models._base import Contract, CountryCode, IsoDate
 from compliance.models.transaction import Activity, EndUseCode, PartyRole
 
@@ -40,7 +41,18 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_len
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+\.[a-z0-9-]+\.[a-z0-9][a-z0-9.-]*$", max_length=120)]
 GroupId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9:._-]*$", max_length=40)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Za-z0-9.]*$", max_length=30)]
+
+
+def _code_text(value: object) -> object:
+    """YAML reads an unquoted `3E001` as the number 30.0: refuse it where it stands, saying what to write."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        guess = number_as_code(float(value))
+        quoted = f'"{guess}"' if guess else "the code"
+        raise ValueError(f"{value!r} was read as a number, not a control number; quote it: {quoted}")
+    return value
+
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Za-z0-9.]*$", max_length=30), BeforeValidator(_code_text)]
 SpecName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Authority = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0-9-]{2,20}$")]
 
@@ -96,6 +108,12 @@ class Condition(Contract):
     party_roles: list[PartyRole] | None = Field(
         default=None, description="Restrict `party_lists`/`party_headquarters_groups` to parties in these roles."
     )
+    transaction_countries: Condition | None = Field(
+        default=None,
+        description="At least one country of the transaction (the destination, or the country of an ultimate "
+        "consignee or end user) satisfies this condition as if it were the destination. Only `destinations`, "
+        "`destination_groups`, `any`, `all` and `not` may appear inside; groups are taken as of the date.",
+    )
     any: list[Condition] | None = Field(default=None, description="At least one of these conditions holds.")
     all: list[Condition] | None = Field(default=None, description="Every one of these conditions holds.")
     not_: Condition | None = Field(default=None, alias="not", description="This condition does not hold.")
@@ -110,7 +128,24 @@ class Condition(Contract):
                 raise ValueError(f"`{'not' if name == 'not_' else name}` is empty; remove it or list values")
         if self.party_roles is not None and self.party_lists is None and self.party_headquarters_groups is None:
             raise ValueError("`party_roles` restricts `party_lists` or `party_headquarters_groups`; give one of them")
+        if self.transaction_countries is not None:
+            outside = _not_country_keys(self.transaction_countries)
+            if outside:
+                raise ValueError(
+                    f"`transaction_countries` tests countries only; move {', '.join(f'`{k}`' for k in outside)} "
+                    "out of it (allowed inside: destinations, destination_groups, any, all, not)"
+                )
         return self
+
+
+_COUNTRY_KEYS = frozenset({"destinations", "destination_groups", "any", "all", "not_"})
+
+
+def _not_country_keys(cond: Condition) -> list[str]:
+    out = sorted(k for k in cond.model_fields_set if k not in _COUNTRY_KEYS)
+    for sub in [*(cond.any or ()), *(cond.all or ()), *([cond.not_] if cond.not_ else [])]:
+        out += [k for k in _not_country_keys(sub) if k not in out]
+    return out
 
 
 class _RuleBase(Contract):
@@ -167,6 +202,16 @@ class Scope(Contract):
         default=False, description="Catalog products with a control code in this jurisdiction, wherever they are."
     )
     control_code_given: bool = Field(default=False, description="Items whose `eccn` field is set (US ECCNs).")
+    reexport_origins: list[CountryCode] = Field(
+        default_factory=list,
+        description="Items of these origins (or of unknown origin) that this pack controls (a catalog product with "
+        "a control entry for the pack, or an item carrying a code of its jurisdiction), exported from a country "
+        "outside `exporter_countries`: the pack may still reach them. Its rules that require `origins` apply to "
+        "them; when none applies, the engine says it cannot decide (review, `engine.pack-reach`).",
+    )
+    reexport_note: str | None = Field(
+        default=None, description="Why the pack may reach such items (the law, cited), shown in that review."
+    )
 
 
 class PackMeta(Contract):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,19 +19,34 @@ from compliance.models.pack import PartyEntry
 
 __all__ = ["PartyIndex", "ScreenHit", "normalize_name"]
 
+# Whole words only. Single letters are never dropped: `s a`, `b v`, `l l c` used to be on this list, so the
+# letters of `S&C Electronics` and `L&N Electronics` vanished (both became `electronics`) and `S.M.I.C.` became
+# `m i`. Dotted abbreviations are joined first (`S.A.` -> `sa`, `L.L.C.` -> `llc`), so the forms still match.
 _LEGAL_FORMS = frozenset(
     """
-    co company companies ltd limited inc incorporated corp corporation llc l l c plc gmbh ag sa s a
-    bv b v nv n v sarl srl spa pte pty kk oy ab llp lp the and jsc pjsc ooo oao zao
+    co company companies ltd limited inc incorporated corp corporation llc plc gmbh ag sa
+    bv nv sarl srl spa pte pty kk oy ab llp lp the and jsc pjsc ooo oao zao
     """.split()
 )
 _NON_WORD = re.compile(r"[^0-9a-z\u00c0-\uffff]+")
+# A run of two or more single letters each followed by a dot: `S.M.I.C.`, `S.A.`, `L.L.C`.
+_DOTTED = re.compile(
+    r"(?<![0-9a-z\u00c0-\uffff])(?:[0-9a-z\u00c0-\uffff]\.){1,}[0-9a-z\u00c0-\uffff](?![0-9a-z\u00c0-\uffff])\.?"
+)
 
 
 def normalize_name(name: str) -> str:
-    """Lower case, no punctuation, no legal-form words: the key names are compared on."""
-    text = name.casefold().replace("&", " and ")
-    tokens = [t for t in _NON_WORD.split(text) if t and t not in _LEGAL_FORMS]
+    """Lower case, full-width folded (NFKC), no punctuation, no trailing legal form: the key names are compared on."""
+    text = unicodedata.normalize("NFKC", name).casefold()
+    text = _DOTTED.sub(lambda m: " " + m.group(0).replace(".", "") + " ", text)
+    text = text.replace("&", " and ")
+    tokens = [t for t in _NON_WORD.split(text) if t and t != "and"]
+    # Legal forms are dropped where they stand as legal forms, at the end (`... Co., Ltd.`), and a leading
+    # `the`; inside a name they are part of it (`AB Trading` is not `Trading`, `SA Holdings` not `Holdings`).
+    while tokens and tokens[-1] in _LEGAL_FORMS:
+        tokens.pop()
+    if tokens and tokens[0] == "the":
+        tokens.pop(0)
     return " ".join(tokens)
 
 

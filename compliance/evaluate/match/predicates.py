@@ -12,7 +12,9 @@ messages and compare like the dates they stand for.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,10 +35,14 @@ __all__ = [
     "Or",
     "compile_rule",
     "condition_node",
+    "country_test_id",
+    "country_tests",
     "date_number",
     "evaluate",
     "field_value",
+    "requires_origin",
     "rule_parties",
+    "scope_node",
 ]
 
 Op = Literal["gt", "gte", "lt", "lte"]
@@ -89,7 +95,17 @@ class Not:
 Node = In | Has | Cmp | And | Or | Not
 
 SCALAR_FIELDS = ("product", "datacenter", "destination", "subdivision", "origin", "exporter_country", "activity")
-LIST_FIELDS = ("tags", "codes", "dest_groups", "end_uses", "party_lists", "party_hq_groups", "scope")
+LIST_FIELDS = (
+    "tags",
+    "codes",
+    "dest_groups",
+    "end_uses",
+    "party_lists",
+    "party_hq_groups",
+    "scope",
+    "country_tests",
+    "origin_reach",
+)
 
 
 def field_value(facts: LineFacts, name: str) -> object:
@@ -159,6 +175,10 @@ def condition_node(cond: Condition, pack: str) -> Node:
         parts.append(Has("party_lists", _roles(cond.party_lists, cond.party_roles)))
     if cond.party_headquarters_groups:
         parts.append(Has("party_hq_groups", _roles(cond.party_headquarters_groups, cond.party_roles)))
+    if cond.transaction_countries is not None:
+        # "Some country of the transaction satisfies ..." is answered per country in the enrich step (a
+        # quantifier the matchers need not know): the line carries the ids of the tests that hold.
+        parts.append(Has("country_tests", (country_test_id(cond.transaction_countries),)))
     for sub in cond.all or ():
         parts.append(condition_node(sub, pack))
     if cond.any:
@@ -166,6 +186,36 @@ def condition_node(cond: Condition, pack: str) -> Node:
     if cond.not_ is not None:
         parts.append(Not(condition_node(cond.not_, pack)))
     return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+
+def country_test_id(cond: Condition) -> str:
+    """A stable id for a `transaction_countries` condition: equal conditions share it (and its answer)."""
+    canonical = json.dumps(cond.model_dump(mode="json", exclude_none=True, by_alias=True), sort_keys=True)
+    return "tc-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def country_tests(cond: Condition | None) -> Iterator[Condition]:
+    """Every `transaction_countries` condition inside ``cond``, however deep."""
+    if cond is None:
+        return
+    if cond.transaction_countries is not None:
+        yield cond.transaction_countries
+    for sub in [*(cond.any or ()), *(cond.all or ()), *([cond.not_] if cond.not_ is not None else [])]:
+        yield from country_tests(sub)
+
+
+def requires_origin(cond: Condition) -> bool:
+    """The condition requires the item's origin (`origins` at the top or in `all`): the rule follows the goods."""
+    return bool(cond.origins) or any(requires_origin(sub) for sub in cond.all or ())
+
+
+def scope_node(packrule: PackRule) -> Node:
+    """The pack-scope test every rule carries. A rule that requires `origins` also applies where its pack
+    reaches the line only through the item's origin (``Scope.reexport_origins``)."""
+    pack = packrule.pack
+    if requires_origin(packrule.rule.when):
+        return Or((Has("scope", (pack,)), Has("origin_reach", (pack,))))
+    return Has("scope", (pack,))
 
 
 def rule_parties(cond: Condition | None) -> tuple[set[str], set[str]]:
@@ -188,7 +238,7 @@ def compile_rule(index: int, packrule: PackRule) -> CompiledRule:
     rule = packrule.rule
     # Selective tests first, the window last: a date matches most rules' windows at once, and durable-rules
     # walks its network depth first with a stack of 64 pending nodes (see match/durable.py, trap 9).
-    parts: list[Node] = [Has("scope", (packrule.pack,)), condition_node(rule.when, packrule.pack)]
+    parts: list[Node] = [scope_node(packrule), condition_node(rule.when, packrule.pack)]
     if rule.unless is not None:
         parts.append(Not(condition_node(rule.unless, packrule.pack)))
     parts.append(Cmp("date", "gte", float(date_number(rule.effective_from))))
