@@ -21,7 +21,16 @@ from compliance.evaluate.match import Matcher, MatchError, make_matcher
 from compliance.evaluate.match.base import RulesetTooLarge
 from compliance.evaluate.match.memo import MemoMatcher, segments
 from compliance.evaluate.match.predicates import CompiledRule, compile_rule
-from compliance.evaluate.resolve import SEVERITY, engine_finding, license_facts, line_value, resolve_line, worst
+from compliance.evaluate.resolve import (
+    SEVERITY,
+    engine_finding,
+    license_facts,
+    line_value,
+    reach_findings,
+    resolve_line,
+    unnamed_listings,
+    worst,
+)
 from compliance.evaluate.values import CitationValue, DecisionValue, FindingValue, citation_value, to_model
 from compliance.intake import transaction_from_mapping
 from compliance.models.decision import Decision, PackRef
@@ -46,6 +55,8 @@ class Engine:
         self.rules: tuple[CompiledRule, ...] = tuple(compile_rule(i, r) for i, r in enumerate(packset.rules))
         self._enricher = Enricher(packset)
         self._citations = _citations(packset)
+        self._lists = {lid: (pl.title, pl.pack) for lid, pl in packset.party_lists.items()}
+        self._reach_notes = {p.meta.id: p.meta.scope.reexport_note for p in packset.packs}
         try:
             self._matcher: Matcher = self._build_matcher(backend, memoize)
         except RulesetTooLarge as exc:
@@ -127,12 +138,19 @@ class Engine:
             )
             fired = [() for _ in lines]
         licenses = license_facts(tx, self.packset.catalog) if tx.licenses else ()
+        resolved = []
+        for line, indexes in zip(lines, fired, strict=True):
+            matched = [self.rules[i] for i in indexes]
+            line_findings = resolve_line(tx, on, line, matched, parties, licenses, self._citations, lines)
+            line_findings += reach_findings(line, matched, self._reach_notes)
+            resolved.append((line, line_findings))
+        if parties.listed:
+            in_play = frozenset(p for line in lines for p in line.facts.scope | line.facts.origin_reach)
+            everything = [f for _line, fs in resolved for f in fs] + shared
+            shared += unnamed_listings(parties, everything, self._lists, in_play, self._citations)
         findings: list[FindingValue] = list(shared)
         line_values = []
-        for line, indexes in zip(lines, fired, strict=True):
-            line_findings = resolve_line(
-                tx, on, line, [self.rules[i] for i in indexes], parties, licenses, self._citations, lines
-            )
+        for line, line_findings in resolved:
             findings.extend(line_findings)
             line_values.append(line_value(line, line_findings, shared))
         findings.sort(key=_finding_order)

@@ -7,8 +7,10 @@
    review when a licence may cover it but a term cannot be checked; otherwise denied, naming the authority,
    the review policy and why each licence on file does not cover it.
 4. ``review`` -> held for a compliance officer.
-5. Fail closed: an unclassified item, a possible party-list match, a date outside a pack's coverage
-   or a matching error is a ``review`` finding the engine adds itself (rule ids ``engine.*``).
+5. Fail closed: an unclassified item, a possible party-list match, a listed party that no rule named (in
+   any role), a pack that may reach an item only through its origin with no rule deciding it, a date
+   outside a pack's coverage or a matching error is a ``review`` finding the engine adds itself
+   (rule ids ``engine.*``).
 6. A line's decision is the worst of its findings and the transaction-wide findings
    (deny > review > allow); the transaction's decision is the worst of its lines. No finding -> allow.
 """
@@ -26,7 +28,17 @@ from compliance.models.decision import Outcome
 from compliance.models.pack import LicenseRule, PartyEntry
 from compliance.models.transaction import Transaction
 
-__all__ = ["SEVERITY", "LicenseFacts", "engine_finding", "license_facts", "line_value", "resolve_line", "worst"]
+__all__ = [
+    "SEVERITY",
+    "LicenseFacts",
+    "engine_finding",
+    "license_facts",
+    "line_value",
+    "reach_findings",
+    "resolve_line",
+    "unnamed_listings",
+    "worst",
+]
 
 SEVERITY: dict[str, int] = {"allow": 0, "review": 1, "deny": 2}
 
@@ -182,3 +194,59 @@ def line_value(line: Line, findings: Sequence[FindingValue], shared: Sequence[Fi
         line.codes,
         line.item.normalized,
     )
+
+
+def unnamed_listings(
+    parties: PartyFacts,
+    findings: Sequence[FindingValue],
+    lists: Mapping[str, tuple[str, str]],
+    packs_in_play: frozenset[str],
+    citations: Mapping[int, tuple[CitationValue, ...]],
+) -> list[FindingValue]:
+    """A party listed exactly on a list of a pack that applies to the order, in a role no rule named it in
+    (a listed freight forwarder, an `other` party): review, never a pass. ``lists`` maps list id -> (title,
+    pack)."""
+    named = {name for f in findings for name in f.parties}
+    out: list[FindingValue] = []
+    seen: set[tuple[str, str]] = set()
+    for name, role, list_id, entry in parties.listed:
+        title, pack = lists[list_id]
+        if name in named or pack not in packs_in_play or (name, list_id) in seen:
+            continue
+        seen.add((name, list_id))
+        out.append(
+            engine_finding(
+                "engine.listed-party",
+                None,
+                f"Listed party in the order ({role.replace('_', ' ')})",
+                f"Party {name!r} ({role}) matches {_listed(entry)} on {title}, and no rule applied to it in that "
+                "role. A listed party anywhere in the order must be reviewed: a licence requirement tied to the "
+                "listing may reach it in another role, and a listed forwarder or other party is a red flag "
+                "(15 CFR part 732 Supplement No. 3). Confirm its role before shipping.",
+                parties=(name,),
+                citations=citations[id(entry)],
+            )
+        )
+    return out
+
+
+def reach_findings(line: Line, fired: Sequence[CompiledRule], notes: Mapping[str, str | None]) -> list[FindingValue]:
+    """Packs that may reach the line only through the item's origin, where none of their rules decided it."""
+    decided = {c.packrule.pack for c in fired}
+    out = []
+    for pack in sorted(line.facts.origin_reach - decided):
+        item = line.item
+        origin = f"of origin {item.origin}" if item.origin else "of unknown origin"
+        source = f"exported from {line.facts.exporter_country}" if line.facts.exporter_country else "exported"
+        why = f" {notes.get(pack)}" if notes.get(pack) else ""
+        out.append(
+            engine_finding(
+                "engine.pack-reach",
+                line.number,
+                f"Pack {pack} may reach this item through its origin",
+                f"Line {line.number}: an item that pack {pack} controls, {origin}, {source}: the pack's law may "
+                f"follow such items outside its own territory, and no rule of the pack decides this line.{why} "
+                "Confirm whether it applies (give `origin` if it is unknown) before shipping.",
+            )
+        )
+    return out
