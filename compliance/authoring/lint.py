@@ -8,7 +8,8 @@ Three layers, all reported in one run:
    windows of one rule's versions and of one country's group membership, test cases naming unknown rules.
 3. **Static analysis** (here, warnings carrying both locations): rules that can never fire, rules shadowed
    by a wider rule with the same effect, rules whose effects contradict on the same condition and date,
-   rules in force only outside their pack's coverage.
+   rules in force only outside their pack's coverage, and end-use codes the transaction vocabulary accepts
+   that no rule tests (when the packs test end uses at all; codes documented as informational excepted).
 
 Static analysis works on the predicate trees of :mod:`compliance.evaluate.match.predicates`, the same trees both
 matchers evaluate. It is **sound**: "never fires", "shadowed" and "conflicting" are only said when proven.
@@ -35,7 +36,8 @@ from compliance.codes import check_control_code
 from compliance.errors import ExitCode, Location, PackError, Problem
 from compliance.evaluate.facts import Atom
 from compliance.evaluate.match.predicates import And, Cmp, Has, In, Node, Not, Or, condition_node, scope_node
-from compliance.models.pack import CatalogFile, CountryGroupsFile, GroupMember, PackMeta, Rule, RulesFile
+from compliance.models.pack import CatalogFile, Condition, CountryGroupsFile, GroupMember, PackMeta, Rule, RulesFile
+from compliance.models.transaction import END_USE_CODES, INFORMATIONAL_END_USE_CODES
 from compliance.packs.files import ParsedFile
 from compliance.packs.load import collect_packs
 from compliance.packs.packset import PackRule, PackSet
@@ -435,7 +437,49 @@ def analyse(packset: PackSet) -> list[Problem]:
     for rules in by_pack.values():
         for a, b in combinations(rules, 2):
             out += _pair(a, b, nodes)
+    out += _untested_vocabulary(packset)
     return out
+
+
+def _end_uses(cond: Condition | None) -> set[str]:
+    if cond is None:
+        return set()
+    found: set[str] = set(cond.end_use_codes or ())
+    for sub in [*(cond.any or ()), *(cond.all or ()), *([cond.not_] if cond.not_ is not None else [])]:
+        found |= _end_uses(sub)
+    return found
+
+
+def _untested_vocabulary(packset: PackSet) -> list[Problem]:
+    """An end-use code a transaction may declare but no rule tests is silently ignored: say so.
+
+    Only for pack sets that test end uses at all (a pack set about something else does not claim the
+    vocabulary); informational codes (``INFORMATIONAL_END_USE_CODES``) are exempt by documentation."""
+    tested: set[str] = set()
+    first: dict[str, Location] = {}
+    for pr in packset.rules:
+        found = _end_uses(pr.rule.when) | _end_uses(pr.rule.unless)
+        if found:
+            first.setdefault(pr.pack, pr.location)
+        tested |= found
+    if not tested:
+        return []
+    metas = {p.meta.id: p.location for p in packset.packs}
+    pack = sorted(first)[0]
+    at = metas.get(pack, first[pack])
+    return [
+        Problem(
+            at,
+            "untested-vocabulary",
+            f"end-use code {code!r} is accepted in transactions but no rule tests it: an order declaring it is "
+            "decided as if it had not",
+            level="warning",
+            help="add a rule that tests it, or document it as informational (INFORMATIONAL_END_USE_CODES in "
+            "compliance/models/transaction.py)",
+        )
+        for code in END_USE_CODES
+        if code not in tested and code not in INFORMATIONAL_END_USE_CODES
+    ]
 
 
 def _coverage(pr: PackRule, meta: PackMeta, meta_at: Location) -> list[Problem]:
