@@ -35,9 +35,21 @@ _DOTTED = re.compile(
 )
 
 
+# Cyrillic and Greek letters that look like Latin ones (a subset of Unicode's confusables): `Huawei` with a
+# Cyrillic `a` (U+0430) is Huawei to a reader, and must be to the screening. Applied before case folding, so capitals
+# map too; a name wholly in Cyrillic stays distinct from other names (the mapping is one letter to one letter).
+_CONFUSABLE = str.maketrans(
+    # Cyrillic capitals, Cyrillic small letters, Greek capitals, Greek small omicron and iota.
+    "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0423\u0406\u0408\u0405"
+    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455\u0501\u04bb"
+    "\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7\u03bf\u03b9",
+    "ABEKMHOPCTXYIJSaeopcyxijsdhABEZHIKMNOPTYXoi",
+)
+
+
 def normalize_name(name: str) -> str:
-    """Lower case, full-width folded (NFKC), no punctuation, no trailing legal form: the key names are compared on."""
-    text = unicodedata.normalize("NFKC", name).casefold()
+    """Lower case, full-width (NFKC) and look-alike letters folded, no punctuation, no trailing legal form."""
+    text = unicodedata.normalize("NFKC", name).translate(_CONFUSABLE).casefold()
     text = _DOTTED.sub(lambda m: " " + m.group(0).replace(".", "") + " ", text)
     text = text.replace("&", " and ")
     tokens = [t for t in _NON_WORD.split(text) if t and t != "and"]

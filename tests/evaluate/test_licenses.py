@@ -94,6 +94,7 @@ def test_single_letters_and_dotted_acronyms_survive_normalisation() -> None:
     assert normalize_name("SA Holdings Ltd") != normalize_name("Holdings")
     assert normalize_name("The Example Co., Ltd.") == normalize_name("Example")
     assert normalize_name("\uff33\uff2d\uff29\uff23") == normalize_name("SMIC")  # full width
+    assert normalize_name("Hu\u0430w\u0435i Technologies") == normalize_name("Huawei Technologies")  # Cyrillic a, e
 
 
 def test_countries_of_consignee_and_end_user_must_be_on_the_licence(engine: Engine) -> None:
