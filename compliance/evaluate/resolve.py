@@ -232,6 +232,8 @@ def unnamed_listings(
 
 def reach_findings(line: Line, fired: Sequence[CompiledRule], notes: Mapping[str, str | None]) -> list[FindingValue]:
     """Packs that may reach the line only through the item's origin, where none of their rules decided it."""
+    if not line.facts.origin_reach:
+        return []
     decided = {c.packrule.pack for c in fired}
     out = []
     for pack in sorted(line.facts.origin_reach - decided):

@@ -188,8 +188,12 @@ class Item(Contract):
     @property
     def normalized(self) -> tuple[tuple[str, str, str], ...]:
         """(field, as given, as used) for each value the engine normalised."""
+        # Read the private store directly: pydantic's attribute fallback is slow, and this runs on every line.
+        given: dict[str, str] | None = (self.__pydantic_private__ or {}).get("_given")
+        if not given:
+            return ()
         used = {"eccn": self.eccn or "", **{f"control_codes.{k}": v for k, v in self.control_codes.items()}}
-        return tuple((name, raw, used[name]) for name, raw in sorted(self._given.items()))
+        return tuple((name, raw, used[name]) for name, raw in sorted(given.items()))
 
     @field_validator("specs")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ _CONFUSABLE = str.maketrans(
 )
 
 
+@functools.lru_cache(maxsize=65_536)  # pure, and ERP batches repeat the same customers
 def normalize_name(name: str) -> str:
     """Lower case, full-width (NFKC) and look-alike letters folded, no punctuation, no trailing legal form."""
     text = unicodedata.normalize("NFKC", name).translate(_CONFUSABLE).casefold()
