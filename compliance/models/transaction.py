@@ -107,7 +107,12 @@ def _foreign_codes(value: object) -> object:
             raise ValueError("the US ECCN goes in `eccn`, not in `control_codes`")
         if not isinstance(key, str) or key not in JURISDICTIONS:
             known = ", ".join(k for k in JURISDICTIONS if k != "US")
-            raise ValueError(f"no rule pack knows the control codes of {key!r}; known jurisdictions: {known}")
+            hint = (
+                f"; did you mean {key.strip().upper()!r}?"
+                if isinstance(key, str) and key.strip().upper() in JURISDICTIONS
+                else ""
+            )
+            raise ValueError(f"no rule pack knows the control codes of {key!r}; known jurisdictions: {known}{hint}")
         try:
             out[key] = normalize_code(code, key)
         except CodeError as exc:
