@@ -9,7 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import platform
 import sys
+from importlib import metadata
+from pathlib import Path
 
 import click
 
@@ -18,14 +21,16 @@ from compliance.audit.receipts import AuditLog, verify_chain
 from compliance.audit.replay import replay
 from compliance.authoring import cases, lint, schema
 from compliance.authoring import diff as packdiff
+from compliance.authoring.github import github_annotations
 from compliance.authoring.junit import junit_cases, junit_problems
 from compliance.authoring.sarif import sarif_json
-from compliance.errors import ComplianceError, ExitCode
-from compliance.evaluate.match import BACKENDS
+from compliance.errors import ComplianceError, ExitCode, Problem
+from compliance.evaluate.match import BACKENDS, durable_unavailable
 from compliance.io.pipeline import check_items, check_items_parallel
 from compliance.io.readers import load_csv_map, read_items
 from compliance.io.render import packs_listing, render_packs
 from compliance.io.writers import CSV_SUMMARY_COLUMNS, Format, Progress, Tally, dumps
+from compliance.packs.bundled import bundled_rules_dir, is_bundled, same_files
 from compliance.packs.load import load_packs
 
 EXIT_HELP = (
@@ -34,9 +39,94 @@ EXIT_HELP = (
 )
 
 
+# -h as well as --help, on the group and (inherited) on every command.
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+QUIET = "compliance.quiet"
+
+
 def default_rules() -> list[str]:
-    here = os.path.join("rules")
-    return [here if os.path.isdir(here) else os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules")]
+    """The packs that ship with this installation. A ./rules folder is never picked up by itself: that would change
+    decisions silently, so packs other than the bundled ones are used only when named with --rules."""
+    bundled = bundled_rules_dir()
+    local = Path("rules")
+    if local.is_dir() and not is_bundled(local) and not same_files(local, bundled):
+        _note("./rules is not used: the bundled packs are (name it with --rules rules to use it)")
+    return [_shown(bundled)]
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative when under the current directory, else absolute."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def _quiet() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get(QUIET))
+
+
+def _note(message: str) -> None:
+    """Information, not a result: on stderr, and not at all with --quiet."""
+    if not _quiet():
+        click.echo(f"note: {message}", err=True)
+
+
+def _colour(stream: object) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    isatty = getattr(stream, "isatty", None)
+    return not os.environ.get("NO_COLOR") and callable(isatty) and bool(isatty())
+
+
+def _problem_line(problem: Problem) -> str:
+    text = problem.render()
+    if _colour(sys.stderr):
+        colour = "red" if problem.level == "error" else "yellow"
+        word = f" {problem.level} "
+        text = text.replace(word, " " + click.style(problem.level, fg=colour, bold=True) + " ", 1)
+    return text
+
+
+def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta[QUIET] = True
+    return value
+
+
+quiet_option = click.option(
+    "--quiet", is_flag=True, expose_value=False, callback=_set_quiet, help="No notes, progress or summaries on stderr."
+)
+
+
+def _version_text() -> str:
+    reason = durable_unavailable()
+    if reason is None:
+        core = f"durable-rules {metadata.version('durable-rules')}"
+    else:
+        core = f"reference matcher (durable-rules cannot be loaded: {reason})"
+    roots = default_rules()
+    packset = load_packs(roots)
+    lines = [
+        f"compliance {__version__} (Python {platform.python_version()})",
+        f"matching core: {core}",
+        f"rule packs: bundled, {roots[0]}",
+    ]
+    lines += [
+        f"  {p.meta.id} {p.meta.version} (reviewed {p.meta.reviewed}, sha256 {p.sha256[:12]})" for p in packset.packs
+    ]
+    return "\n".join(lines)
+
+
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    try:
+        click.echo(_version_text())
+    except ComplianceError as err:
+        for problem in err.problems:
+            click.echo(_problem_line(problem), err=True)
+        click.echo(f"compliance {__version__}: error: {err.summary()}", err=True)
+        ctx.exit(err.exit_code)
+    ctx.exit(0)
 
 
 def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -54,7 +144,7 @@ rules_option = click.option(
     multiple=True,
     type=click.Path(),
     metavar="DIR",
-    help="Rule pack directory (repeatable). Default: ./rules, else the bundled packs.",
+    help="Rule pack directory (repeatable). Default: the packs bundled with this installation (never ./rules).",
 )
 backend_option = click.option(
     "--backend",
@@ -76,7 +166,7 @@ class _Group(click.Group):
             raise
         except ComplianceError as err:
             for problem in err.problems:
-                click.echo(problem.render(), err=True)
+                click.echo(_problem_line(problem), err=True)
             click.echo(f"error: {err.summary()}", err=True)
             sys.exit(err.exit_code)
         except BrokenPipeError:
@@ -100,11 +190,22 @@ def _quiet_broken_pipe() -> None:
     sys.exit(ExitCode.OUTPUT_CLOSED)
 
 
-@click.group(cls=_Group, epilog=EXIT_HELP)
-@click.version_option(__version__, prog_name="compliance")
+@click.group(cls=_Group, epilog=EXIT_HELP, context_settings=CONTEXT)
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the engine, matching core and bundled pack versions, and exit.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@quiet_option
 def main(debug: bool) -> None:
-    """Check proposed exports against export-control rule packs, with the law cited."""
+    """Check proposed exports against export-control rule packs, with the law cited.
+
+    Shell completion (bash, zsh, fish; see the README): `eval "$(_COMPLIANCE_COMPLETE=bash_source compliance)"`.
+    """
 
 
 @main.command(epilog=EXIT_HELP)
@@ -152,7 +253,7 @@ def main(debug: bool) -> None:
 @click.option(
     "--audit-log", type=click.Path(dir_okay=False), help="Append a hash-chained receipt per decision to this file."
 )
-@click.option("--quiet", is_flag=True, help="No progress line and no summary on stderr.")
+@click.option("--quiet", is_flag=True, callback=_set_quiet, help="No progress line and no summary on stderr.")
 def check(
     files: tuple[str, ...],
     rules: tuple[str, ...],
@@ -228,12 +329,14 @@ def _exit_for(tally: Tally, fail_on: str) -> int:
 
 
 @main.group()
+@quiet_option
 def audit() -> None:
     """Verify and replay audit logs written by `check --audit-log`."""
 
 
 @audit.command("verify")
 @click.argument("log_file", type=click.Path(exists=True, dir_okay=False))
+@quiet_option
 def audit_verify(log_file: str) -> None:
     """Check the hash chain of LOG_FILE. Exit 0 intact, 1 broken (the first bad line is named)."""
     count, broken = verify_chain(log_file)
@@ -247,6 +350,7 @@ def audit_verify(log_file: str) -> None:
 @click.argument("log_file", type=click.Path(exists=True, dir_okay=False))
 @rules_option
 @backend_option
+@quiet_option
 def audit_replay(log_file: str, rules: tuple[str, ...], backend: str) -> None:
     """Re-evaluate every receipt's input on the given packs; report decisions that differ. Exit 0 same, 1 differ."""
     engine = Engine(load_packs(rules or default_rules()), backend=backend)
@@ -259,31 +363,48 @@ def audit_replay(log_file: str, rules: tuple[str, ...], backend: str) -> None:
 @main.command(epilog=EXIT_HELP)
 @rules_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@quiet_option
 def packs(rules: tuple[str, ...], fmt: str) -> None:
-    """List the loaded rule packs with versions and content hashes."""
-    packset = load_packs(rules or default_rules())
+    """List the rule packs in use (bundled, or those given with --rules) with versions and content hashes."""
+    roots = list(rules) or default_rules()
+    packset = load_packs(roots)
     if fmt == "json":
-        click.echo(json.dumps(packs_listing(packset), indent=2))
+        click.echo(json.dumps({**packs_listing(packset), "origin": _origin(roots)}, indent=2))
     else:
+        origin = "bundled" if not rules else "--rules"
+        click.echo(f"rule packs ({origin}): {', '.join(roots)}")
         click.echo(render_packs(packset))
+
+
+def _origin(roots: list[str]) -> dict[str, object]:
+    """Where the packs in use come from: the bundled ones, or the directories given with --rules."""
+    return {"bundled": all(is_bundled(r) for r in roots), "roots": roots}
 
 
 @main.command(epilog=EXIT_HELP)
 @click.argument("paths", nargs=-1, type=click.Path(), metavar="[DIR|FILE]...")
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 4), as CI should run it.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "junit", "github"]),
+    default="text",
+    show_default=True,
+    help="github: workflow-command annotations on stdout, for GitHub Actions.",
 )
+@quiet_option
 def validate(paths: tuple[str, ...], strict: bool, fmt: str) -> None:
     """Check rule packs and their test cases; report every problem as file:line:col: level code message.
 
-    Problems go to stderr; stdout gets the summary (text) or the report (json, sarif, junit).
+    Problems go to stderr; stdout gets the summary (text) or the report (json, sarif, junit, github).
     Exit 0 when clean, 4 when there are errors (or warnings, with --strict).
     """
     report = lint.validate(list(paths) or default_rules())
     for problem in report.problems:
-        click.echo(problem.render(), err=True)
-    if fmt == "json":
+        click.echo(_problem_line(problem), err=True)
+    if fmt == "github":
+        click.echo(github_annotations(report.problems, strict=strict), nl=False)
+    elif fmt == "json":
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     elif fmt == "sarif":
         click.echo(sarif_json(report.problems, version=__version__))
@@ -291,7 +412,8 @@ def validate(paths: tuple[str, ...], strict: bool, fmt: str) -> None:
         click.echo(junit_problems(report.problems, report.files, strict=strict), nl=False)
     else:
         code = report.exit_code(strict=strict)
-        click.echo(f"{'ok' if code == ExitCode.ALLOW else 'failed'}: {report.summary()}")
+        if not (_quiet() and code == ExitCode.ALLOW):
+            click.echo(f"{'ok' if code == ExitCode.ALLOW else 'failed'}: {report.summary()}")
     sys.exit(report.exit_code(strict=strict))
 
 
@@ -311,6 +433,7 @@ def validate(paths: tuple[str, ...], strict: bool, fmt: str) -> None:
     metavar="PCT",
     help="Fail (exit 4) when fewer than PCT percent of the rules fire in some case.",
 )
+@quiet_option
 def test_cmd(dirs: tuple[str, ...], fmt: str, backend: str, min_coverage: float | None) -> None:
     """Run the test cases beside the rules (tests/*.yaml): PASS, FAIL, ERROR or SKIPPED per case and backend.
 
@@ -332,12 +455,101 @@ def test_cmd(dirs: tuple[str, ...], fmt: str, backend: str, min_coverage: float 
 
 @main.command("schema", epilog=EXIT_HELP)
 @click.argument("name", type=click.Choice(schema.SCHEMA_NAMES), default="pack")
+@quiet_option
 def schema_cmd(name: schema.SchemaName) -> None:
     """Print the JSON Schema of a file format (pack, transaction, decision, tests) for editors and CI.
 
     In a YAML file: `# yaml-language-server: $schema=<path or URL of the saved schema>`; see docs/ci.md.
     """
     click.echo(schema.schema_json(name), nl=False)
+
+
+@main.command(epilog=EXIT_HELP)
+@rules_option
+@backend_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="0: any free port.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False),
+    help="Require `Authorization: Bearer <token>` (the file's one line) on every endpoint but /healthz.",
+)
+@click.option("--audit-log", type=click.Path(dir_okay=False), help="Append a hash-chained receipt per decision.")
+@click.option(
+    "--max-body-bytes", type=click.IntRange(1), default=1 << 20, show_default=True, help="/v1/check body limit."
+)
+@click.option(
+    "--max-batch-bytes", type=click.IntRange(1), default=64 << 20, show_default=True, help="Batch body limit."
+)
+@click.option(
+    "--max-batch-records", type=click.IntRange(1), default=100_000, show_default=True, help="Records per batch."
+)
+@click.option("--timeout", type=click.FloatRange(0.001), default=10.0, show_default=True, help="Seconds per check.")
+@click.option(
+    "--batch-timeout", type=click.FloatRange(0.001), default=300.0, show_default=True, help="Seconds per batch."
+)
+@click.option("--no-access-log", is_flag=True, help="No JSON access-log line per request on stderr.")
+@click.option("--quiet", is_flag=True, callback=_set_quiet, help="No start and stop lines on stderr.")
+def serve(
+    rules: tuple[str, ...],
+    backend: str,
+    host: str,
+    port: int,
+    workers: int,
+    token_file: str | None,
+    audit_log: str | None,
+    max_body_bytes: int,
+    max_batch_bytes: int,
+    max_batch_records: int,
+    timeout: float,
+    batch_timeout: float,
+    no_access_log: bool,
+    quiet: bool,
+) -> None:
+    """Serve decisions over HTTP for ERP systems: POST /v1/check, POST /v1/check/batch, GET /v1/packs, ...
+
+    Needs the `server` extra (`pip install 'compliance-engine[server]'`). SIGHUP or POST /v1/reload reloads the
+    packs (a pack error keeps the old ones), SIGUSR1 rotates the audit log, SIGTERM stops and seals it.
+    See docs/service.md.
+    """
+    try:
+        from compliance.server import AppConfig, ServeOptions, read_token
+        from compliance.server import serve as run_server
+    except ImportError as exc:
+        click.echo(
+            f"error: `compliance serve` needs the server extra ({exc.name} is missing): "
+            "pip install 'compliance-engine[server]'",
+            err=True,
+        )
+        sys.exit(ExitCode.INPUT_ERROR)
+    roots = list(rules) or default_rules()
+    limits = AppConfig(
+        token=read_token(token_file) if token_file else None,
+        max_body_bytes=max_body_bytes,
+        max_batch_bytes=max_batch_bytes,
+        max_batch_records=max_batch_records,
+        timeout=timeout,
+        batch_timeout=batch_timeout,
+    )
+    options = ServeOptions(
+        roots=tuple(roots),
+        origin=_origin(roots),
+        host=host,
+        port=port,
+        backend=backend,
+        workers=workers,
+        app=limits,
+        audit_log=audit_log,
+        access_log=not no_access_log,
+        quiet=quiet,
+    )
+    try:
+        status = run_server(options)
+    except (OSError, ValueError) as exc:  # the port is taken, the audit log is unwritable or not a receipt chain
+        click.echo(f"error: cannot start the service: {exc}", err=True)
+        sys.exit(ExitCode.INPUT_ERROR)
+    sys.exit(status)
 
 
 @main.command("diff", epilog=EXIT_HELP)
@@ -354,6 +566,7 @@ def schema_cmd(name: schema.SchemaName) -> None:
 @click.option("--as-of", callback=_iso_date, metavar="DATE", help="Evaluate every transaction as of this date.")
 @click.option("--backend", type=click.Choice(BACKENDS), default="reference", show_default=True)
 @click.option("--fail-on-change", is_flag=True, help="Exit 3 (review) when any transaction changed.")
+@quiet_option
 def diff_cmd(
     old_dir: str, new_dir: str, corpus: str, fmt: str, as_of: dt.date | None, backend: str, fail_on_change: bool
 ) -> None:

@@ -81,7 +81,8 @@ _worker_engine: Engine | None = None
 
 def _init_worker(packset: PackSet, backend: str, parent: int) -> None:
     global _worker_engine
-    _exit_with_parent(parent)
+    # 0: started by a fork server, whose death (it follows ours) is what the worker watches for.
+    _exit_with_parent(parent or os.getppid())
     _worker_engine = Engine(packset, backend=backend)
 
 
@@ -112,6 +113,15 @@ def _work(chunk: list[Record | RawLine], fmt: Format, as_of: dt.date | None, aud
     return [check_item(_worker_engine, item, fmt=fmt, as_of=as_of, audit=audit) for item in chunk]
 
 
+def _start_method() -> str:
+    """``fork`` shares the loaded packs without pickling them, but forking a process that runs other threads can
+    deadlock the child (Python 3.12+ warns): such a process starts its workers from a fork server instead."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
 def check_items_parallel(
     packset: PackSet,
     items: Iterable[Record | RawLine],
@@ -123,13 +133,14 @@ def check_items_parallel(
     audit: bool = False,
 ) -> Iterator[Result]:
     """Evaluate in ``jobs`` worker processes; results come back in input order."""
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    method = _start_method()
+    context = multiprocessing.get_context(method)
     iterator = iter(items)
     with ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(packset, backend, os.getpid()),
+        initargs=(packset, backend, os.getpid() if method != "forkserver" else 0),
     ) as pool:
         pending: deque[Future[list[Result]]] = deque()
         while True:

@@ -28,6 +28,10 @@ tests/match/test_durable_traps.py:
    ``events.c``): a fact that matches more than 64 alternative paths at once fails with error 303. Each
    ruleset holds rules whose alternative paths (an ``$or`` opens one per branch) add up to at most
    :data:`MAX_PATHS`, and conditions put the window last (a date matches most windows at once).
+10. On Python 3.12+ every action run calls ``durable.engine._unix_now``, which calls the deprecated
+   ``datetime.utcfromtimestamp(0)``: a ``DeprecationWarning`` per fact, and under ``-W error`` (the test suite's
+   setting) an exception inside the action, i.e. a ``MatchError`` on every line. :func:`_unix_now` computes the
+   same value (local wall time, naive, minus the naive epoch) without the deprecated call and replaces it.
 
 The typed :class:`~compliance.evaluate.facts.LineFacts` are this backend's input; :func:`encode` turns
 them into the flat JSON message durable-rules reads (sentinels, ``YYYYMMDD`` integer dates, pairs joined
@@ -36,6 +40,7 @@ into strings), and nothing outside this module sees that encoding.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import threading
 from collections.abc import Callable, Sequence
@@ -68,6 +73,14 @@ EMPTY = "~"
 _OPS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 _NEG_OPS = {"gt": "$lte", "gte": "$lt", "lt": "$gte", "lte": "$gt"}
 _names = itertools.count(1)
+
+
+def _unix_now() -> float:
+    """durable-rules' ``_unix_now``, without ``utcfromtimestamp`` (trap 10): the same naive arithmetic."""
+    return (datetime.datetime.now() - datetime.datetime(1970, 1, 1)).total_seconds()
+
+
+durable_engine._unix_now = _unix_now  # trap 10; this module alone touches durable
 
 
 class _NoHost:
