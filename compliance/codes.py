@@ -30,6 +30,7 @@ __all__ = [
     "CodeError",
     "check_control_code",
     "fold_width",
+    "hs_code_shape",
     "normalize_code",
     "number_as_code",
     "pack_jurisdiction",
@@ -203,3 +204,29 @@ def check_control_code(pack: str, code: str) -> tuple[str, str | None] | None:
     if _GENERIC_CODE.match(code):
         return None
     return f"{code!r} is not a valid control code", "letters and digits in dot-separated parts, e.g. `1C902.a`"
+
+
+# ---- HS (customs tariff) codes: added for issue 17; kept self-contained at the end of this module --------------
+
+_HS_SEPARATORS = str.maketrans("", "", " .\u00a0")
+
+
+def hs_code_shape(value: str) -> tuple[str | None, str | None]:
+    """``(digits, None)`` for a customs tariff code, or ``(None, why)`` when it does not have the shape of one.
+
+    The shape is the international 6-digit HS subheading, optionally followed by national digits (China and the US
+    use 10, the EU's CN 8, TARIC 10): 6 to 12 digits. ERP item masters write the same code as ``8112929090``,
+    ``8112.92.9090`` or ``8112 92 90 90``; spaces and dots are dropped, and full-width digits (U+FF10..U+FF19) are read
+    as the ASCII digits they stand for. Anything else (letters, a 4-digit heading, ``N/A``) is refused, never guessed.
+    """
+    text = "".join(chr(ord(c) - 0xFEE0) if "\uff10" <= c <= "\uff19" else c for c in value.strip())
+    text = text.translate(_HS_SEPARATORS).replace("\uff0e", "")
+    if not text:
+        return None, "an HS code is 6 to 12 digits, e.g. `811292` or `8112929090`"
+    if not all("0" <= c <= "9" for c in text):
+        return None, f"{value!r} is not an HS code: only digits, spaces and dots may appear"
+    if len(text) < 6:
+        return None, f"{value!r} has {len(text)} digits; an HS code has at least the 6 digits of the HS subheading"
+    if len(text) > 12:
+        return None, f"{value!r} has {len(text)} digits; national tariff codes have at most 12"
+    return text, None

@@ -141,6 +141,55 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|
 _Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
 _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
 
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _FastLoader(yaml.CSafeLoader):
+        """libyaml's composer with this module's resolvers (only true/false are booleans, dates stay strings)."""
+
+    _FastLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+
+
+# Large pack files (party lists, the catalog) are composed by libyaml when it is installed: the same nodes with the
+# same positions, several times faster than PyYAML's pure-Python composer. Its C composer recurses once per nesting
+# level without PyYAML's depth guard, so it is used only when a linear pre-scan bounds the nesting well below what the
+# C stack takes; the depth limit itself is then enforced on the nodes by _Builder as always. Anything libyaml refuses,
+# or any text with characters PyYAML's reader refuses, goes the pure-Python way, whose errors and positions are the
+# documented ones.
+_FAST_FROM = 4_096
+_FAST_MAX_NESTING = 1_000
+_CLoader: type | None = getattr(yaml, "CSafeLoader", None) if getattr(yaml, "__with_libyaml__", False) else None
+_INDENT = re.compile(r"^[ ]*", re.MULTILINE)
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound on node depth: flow brackets plus two levels per indentation column (block sequences may sit
+    at their key's indentation, so a level does not always indent)."""
+    indent = max((len(m) for m in _INDENT.findall(text)), default=0)
+    flow = depth = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            flow = max(flow, depth)
+        elif char in "]}" and depth:
+            depth -= 1
+    return flow + 2 * (indent + 1) + 2
+
+
+def _compose_fast(text: str) -> Node | None:
+    """The document's root node composed by libyaml, or ``None`` to take the pure-Python path."""
+    if _CLoader is None or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return None
+    if _nesting_bound(text) > _FAST_MAX_NESTING:
+        return None
+    loader = _FastLoader(text)
+    try:
+        node: Node | None = loader.get_single_node()
+        return node
+    except yaml.YAMLError:
+        return None  # the pure-Python composer reports it, with PyYAML's position and wording
+    finally:
+        loader.dispose()
+
 
 class _Builder:
     def __init__(self, path: str, limits: Limits) -> None:
@@ -242,12 +291,14 @@ def parse_text(text: str, path: str, *, limits: Limits = DEFAULT_LIMITS, fmt: st
     if fmt == "json":
         return _parse_json(text, path, limits)
     try:
-        loader = _Loader(text)
-        loader.max_depth = limits.max_depth
-        try:
-            root = loader.get_single_node()
-        finally:
-            loader.dispose()
+        root = _compose_fast(text) if len(text) >= _FAST_FROM else None
+        if root is None:
+            loader = _Loader(text)
+            loader.max_depth = limits.max_depth
+            try:
+                root = loader.get_single_node()
+            finally:
+                loader.dispose()
     except _TooDeep as deep:
         loc = Location(path, deep.mark.line + 1, deep.mark.column + 1)
         raise InputError(

@@ -156,3 +156,19 @@ def test_internal_error_is_one_line_and_never_a_success(monkeypatch: pytest.Monk
     ]
     debug = CliRunner().invoke(main, ["--debug", "check", str(EXAMPLES / "h20-to-china.yaml"), "--rules", str(RULES)])
     assert isinstance(debug.exception, RuntimeError)
+
+
+def test_notices_show_in_text_json_and_csv(tmp_path: Path) -> None:
+    # An H100 to Germany checked for a date past the packs' review: allowed, with a notice in every format.
+    src = tmp_path / "late.yaml"
+    src.write_text((EXAMPLES / "h100-to-germany.yaml").read_text())
+    code, out, _ = run("check", str(src), "--as-of", "2026-12-20")
+    assert code == 0 and "ALLOW" in out.splitlines()[0]
+    assert "NOTICE law-past-review (us-ear, reviewed" in out
+    code, out, _ = run("check", str(src), "--as-of", "2026-12-20", "--format", "json")
+    assert [n["code"] for n in json.loads(out)["notices"]] == ["law-past-review"]
+    code, out, _ = run("check", str(src), "--as-of", "2026-12-20", "--format", "csv")
+    header, row = out.splitlines()[:2]
+    assert header.split(",")[-1] == "notices" and row.split(",")[-1] == "law-past-review:us-ear"
+    code, out, _ = run("check", str(src), "--format", "csv")  # on its own date: no notice, the column stays
+    assert out.splitlines()[1].split(",")[-1] == ""

@@ -53,7 +53,13 @@ def test_version_names_engine_core_and_packs() -> None:
     assert code == 0 and lines[0].startswith("compliance 0.1.0 (Python 3.")
     assert lines[1].startswith("matching core: durable-rules 2.0.28")
     assert lines[2].startswith("rule packs: bundled, ")
-    assert [line.split()[0] for line in lines[3:]] == ["catalog", "cn-mofcom", "us-ear"]
+    assert [line.split()[0] for line in lines[3:]] == [
+        "catalog",
+        "cn-mofcom",
+        "cn-mofcom-origin",
+        "us-ear",
+        "us-ear-fdp",
+    ]
 
 
 def test_the_packs_found_are_this_checkouts_rules() -> None:

@@ -59,6 +59,11 @@ class Expect(Contract):
     decision: Outcome
     rules: list[str] = Field(default_factory=list, description="Rule ids that must appear among the findings.")
     not_rules: list[str] = Field(default_factory=list, description="Rule ids that must not appear.")
+    notices: list[str] | None = Field(
+        default=None,
+        description="The decision's notices, exactly, as `code:pack` (e.g. `law-past-review:us-ear`); "
+        "`[]` asserts there are none; absent: not checked.",
+    )
 
 
 class CaseSpec(Contract):
@@ -209,6 +214,13 @@ def run_case(engine: Engine, case: Case) -> CaseResult:
     for rid in expect.not_rules:
         if rid in fired:
             diff += [f"- does not fire: {rid}", f"+ fired: {rid}"]
+    if expect.notices is not None:
+        notices = sorted(f"{n.code}:{n.pack}" for n in decision.notices)
+        if notices != sorted(expect.notices):
+            diff += [
+                f"- notices: {', '.join(sorted(expect.notices)) or '(none)'}",
+                f"+ notices: {', '.join(notices) or '(none)'}",
+            ]
     if diff:
         diff.append(f"  fired: {', '.join(sorted(fired)) or '(none)'}")
     return CaseResult(case, "FAIL" if diff else "PASS", decision, tuple(diff), backend)

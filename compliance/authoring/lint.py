@@ -36,7 +36,17 @@ from compliance.codes import check_control_code
 from compliance.errors import ExitCode, Location, PackError, Problem
 from compliance.evaluate.facts import Atom
 from compliance.evaluate.match.predicates import And, Cmp, Has, In, Node, Not, Or, condition_node, scope_node
-from compliance.models.pack import CatalogFile, Condition, CountryGroupsFile, GroupMember, PackMeta, Rule, RulesFile
+from compliance.models.pack import (
+    CatalogFile,
+    Condition,
+    ControlCode,
+    CountryGroupsFile,
+    GroupMember,
+    MaterialsFile,
+    PackMeta,
+    Rule,
+    RulesFile,
+)
 from compliance.models.transaction import END_USE_CODES, INFORMATIONAL_END_USE_CODES
 from compliance.packs.files import ParsedFile
 from compliance.packs.load import collect_packs
@@ -138,17 +148,26 @@ def quality_problems(files: Iterable[ParsedFile]) -> list[Problem]:
                     out += _code_problems(f.doc, f.model.pack, ("rules", i, key), getattr(rule, key) is not None)
         elif isinstance(f.model, CatalogFile):
             for i, product in enumerate(f.model.products):
-                for pack, control in product.controls.items():
-                    if control.code is not None:
-                        bad = check_control_code(pack, control.code)
-                        if bad:
-                            at = f.doc.locate(("products", i, "controls", pack, "code"))
-                            out.append(
-                                Problem(at, "control-code-shape", f"controls.{pack}.code: {bad[0]}", help=bad[1])
-                            )
+                out += _product_code_problems(f.doc, ("products", i), product.controls)
+        elif isinstance(f.model, MaterialsFile):
+            for i, family in enumerate(f.model.families):
+                out += _product_code_problems(f.doc, ("families", i), family.controls)
+                for j, form in enumerate(family.forms):
+                    out += _product_code_problems(f.doc, ("families", i, "forms", j), form.controls)
         elif isinstance(f.model, CountryGroupsFile):
             out += _membership_overlaps(f)
     out += _version_overlaps(files)
+    return out
+
+
+def _product_code_problems(doc: Document, at: PathKey, controls: dict[str, ControlCode]) -> list[Problem]:
+    out: list[Problem] = []
+    for pack, control in controls.items():
+        if control.code is not None:
+            bad = check_control_code(pack, control.code)
+            if bad:
+                where = doc.locate((*at, "controls", pack, "code"))
+                out.append(Problem(where, "control-code-shape", f"controls.{pack}.code: {bad[0]}", help=bad[1]))
     return out
 
 
@@ -285,10 +304,11 @@ _FIELD_KEYS = {
     "end_uses": "end_use_codes",
     "party_lists": "party_lists",
     "party_hq_groups": "party_headquarters_groups",
+    "party_owner_lists": "party_owner_lists",
+    "exporter_lists": "exporter_lists",
     "datacenter": "datacenter",
     "scope": "pack scope",
     "country_tests": "transaction_countries",
-    "origin_reach": "pack scope",
 }
 
 

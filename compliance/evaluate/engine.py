@@ -8,25 +8,29 @@ render it themselves.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
 from compliance._version import __version__
 from compliance.errors import Location, PackError, Problem
 from compliance.evaluate.enrich import Enricher
-from compliance.evaluate.facts import PartyFacts
+from compliance.evaluate.facts import Line, PartyFacts
+from compliance.evaluate.horizon import Horizon
+from compliance.evaluate.hs import hs_findings
 from compliance.evaluate.match import Matcher, MatchError, make_matcher
 from compliance.evaluate.match.base import RulesetTooLarge
 from compliance.evaluate.match.memo import MemoMatcher, segments
 from compliance.evaluate.match.predicates import CompiledRule, compile_rule
+from compliance.evaluate.ownership import owner_findings, owner_rules_from
 from compliance.evaluate.resolve import (
     SEVERITY,
+    LicenseFacts,
     engine_finding,
     license_facts,
     line_value,
-    reach_findings,
     resolve_line,
     unnamed_listings,
     worst,
@@ -34,6 +38,7 @@ from compliance.evaluate.resolve import (
 from compliance.evaluate.values import CitationValue, DecisionValue, FindingValue, citation_value, to_model
 from compliance.intake import transaction_from_mapping
 from compliance.models.decision import Decision, PackRef
+from compliance.models.pack import Product
 from compliance.models.transaction import Transaction
 from compliance.packs.load import load_packs
 from compliance.packs.packset import PackSet
@@ -53,10 +58,19 @@ class Engine:
         self.packset = packset
         self.backend = backend
         self.rules: tuple[CompiledRule, ...] = tuple(compile_rule(i, r) for i, r in enumerate(packset.rules))
+        # Rules past an unconfirmed end are matched too, as shadows (evaluate/horizon.py).
+        self._horizon = Horizon(packset, self.rules)
         self._enricher = Enricher(packset)
         self._citations = _citations(packset)
         self._lists = {lid: (pl.title, pl.pack) for lid, pl in packset.party_lists.items()}
-        self._reach_notes = {p.meta.id: p.meta.scope.reexport_note for p in packset.packs}
+        self._follows = {p.meta.id: tuple(p.meta.scope.origins) for p in packset.packs}
+        # A complement pack (us-ear-fdp) stands for the pack it complements when deciding whose lists apply.
+        self._stands_for = {p.meta.id: p.meta.scope.complement_of for p in packset.packs if p.meta.scope.complement_of}
+        for shadow in self._horizon.shadows:
+            original = self.rules[self._horizon.shadow_source(shadow.index)].packrule.rule
+            self._citations[id(shadow.packrule.rule)] = self._citations[id(original)]
+        self._reviewed = {p.meta.id: p.meta.reviewed for p in packset.packs}
+        self._owner_from = owner_rules_from(self.rules)
         try:
             self._matcher: Matcher = self._build_matcher(backend, memoize)
         except RulesetTooLarge as exc:
@@ -76,11 +90,12 @@ class Engine:
 
     def _build_matcher(self, backend: str, memoize: bool) -> Matcher:
         name = self.packset.sha256[:16]
+        matched = self.rules + self._horizon.shadows
         if not memoize:
-            return make_matcher(backend, self.rules, name)
+            return make_matcher(backend, matched, name)
         parts: list[tuple[list[CompiledRule], Matcher]] = []
         try:
-            for n, rules in enumerate(segments(self.rules)):
+            for n, rules in enumerate(segments(matched)):
                 parts.append((rules, make_matcher(backend, rules, f"{name}_{n}")))
         except BaseException:
             for _rules, matcher in parts:
@@ -140,12 +155,28 @@ class Engine:
         licenses = license_facts(tx, self.packset.catalog) if tx.licenses else ()
         resolved = []
         for line, indexes in zip(lines, fired, strict=True):
-            matched = [self.rules[i] for i in indexes]
-            line_findings = resolve_line(tx, on, line, matched, parties, licenses, self._citations, lines)
-            line_findings += reach_findings(line, matched, self._reach_notes)
+            real, shadows = self._horizon.split(indexes)
+            applied = [self.rules[i] for i in real]
+            line_findings = resolve_line(
+                tx, on, line, applied, parties, licenses, self._citations, lines, self._follows
+            )
+            if line.hs_candidates or line.hs_conflict:
+                line_findings += hs_findings(line, self._covers(tx, line))
+            if self._horizon.involved(applied, shadows):
+                line_findings = self._horizon.settle(
+                    on,
+                    line.number,
+                    applied,
+                    shadows,
+                    line_findings,
+                    shared,
+                    self._resolver(tx, on, line, parties, licenses, lines),
+                    self._reviewed.get,
+                )
             resolved.append((line, line_findings))
         if parties.listed:
-            in_play = frozenset(p for line in lines for p in line.facts.scope | line.facts.origin_reach)
+            # A listed party no rule named, in whatever role, is reviewed (lists of packs that apply).
+            in_play = frozenset(q for line in lines for p in line.facts.scope for q in (p, self._stands_for.get(p, p)))
             everything = [f for _line, fs in resolved for f in fs] + shared
             shared += unnamed_listings(parties, everything, self._lists, in_play, self._citations)
         findings: list[FindingValue] = list(shared)
@@ -162,7 +193,31 @@ class Engine:
             findings=tuple(findings),
             rule_packs=self.pack_refs,
             engine_version=__version__,
+            notices=self._horizon.notices(on, lines),
         )
+
+    def _covers(self, tx: Transaction, line: Line) -> Callable[[Product], frozenset[str]]:
+        def covers(product: Product) -> frozenset[str]:
+            return self._enricher.covers(tx, line.item, product)
+
+        return covers
+
+    def _resolver(
+        self,
+        tx: Transaction,
+        on: dt.date,
+        line: Line,
+        parties: PartyFacts,
+        licenses: tuple[LicenseFacts, ...],
+        lines: Sequence[Line],
+    ) -> Callable[[Sequence[CompiledRule]], list[FindingValue]]:
+        """Findings of some rules on ``line`` without the engine's own checks (for the horizon's shadows)."""
+        bare = dataclasses.replace(line, unclassified=False, code_conflict=None)
+
+        def resolve(rules: Sequence[CompiledRule]) -> list[FindingValue]:
+            return resolve_line(tx, on, bare, rules, parties, licenses, self._citations, lines, self._follows)
+
+        return resolve
 
     def _transaction_findings(self, on: dt.date, parties: PartyFacts) -> list[FindingValue]:
         out: list[FindingValue] = []
@@ -191,6 +246,7 @@ class Engine:
                     citations=self._citations[id(hit.entry)],
                 )
             )
+        out += owner_findings(on, parties, self.packset, self._owner_from, self._citations)
         return out
 
 

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 
 from compliance.codes import pack_jurisdiction
 from compliance.evaluate.facts import Atom, Datacenter, Line, LineFacts, PartyFacts, transaction_countries
+from compliance.evaluate.hs import classify
 from compliance.evaluate.match.predicates import Node, condition_node, country_test_id, country_tests, evaluate
+from compliance.evaluate.ownership import owner_facts
 from compliance.models.pack import PartyEntry, Product, Scope
 from compliance.models.transaction import Item, Transaction
 from compliance.packs.catalog import code_ancestors
@@ -31,7 +33,18 @@ _MAX_CACHE = 50_000
 class _ItemFacts:
     """What an item resolves to, independent of the transaction around it (cached per item shape)."""
 
-    __slots__ = ("codes", "codes_set", "conflict", "datacenter", "jurisdictions", "product", "specs", "tags")
+    __slots__ = (
+        "codes",
+        "codes_set",
+        "conflict",
+        "datacenter",
+        "hs_candidates",
+        "hs_conflict",
+        "jurisdictions",
+        "product",
+        "specs",
+        "tags",
+    )
 
     def __init__(
         self,
@@ -41,6 +54,8 @@ class _ItemFacts:
         datacenter: Datacenter,
         conflict: tuple[str, str, str] | None,
         jurisdictions: frozenset[str],
+        hs_candidates: tuple[Product, ...] = (),
+        hs_conflict: str | None = None,
     ) -> None:
         self.product = product
         self.codes = codes
@@ -50,6 +65,8 @@ class _ItemFacts:
         self.tags = frozenset(product.tags) if product else frozenset()
         self.conflict = conflict
         self.jurisdictions = jurisdictions  # jurisdictions whose code the order itself gives (`US` for `eccn`)
+        self.hs_candidates = hs_candidates
+        self.hs_conflict = hs_conflict
 
 
 class Enricher:
@@ -57,7 +74,10 @@ class Enricher:
 
     def __init__(self, packset: PackSet) -> None:
         self.packset = packset
-        self.parties = PartyIndex({lid: pl.entries for lid, pl in packset.party_lists.items()})
+        lists = packset.party_lists
+        self.parties = PartyIndex({lid: pl.entries for lid, pl in lists.items() if pl.applies_to == "parties"})
+        self.exporters = PartyIndex({lid: pl.entries for lid, pl in lists.items() if pl.applies_to == "exporter"})
+        self._list_packs = {lid: pl.pack for lid, pl in lists.items()}
         self._groups_cache: dict[tuple[str, int], frozenset[str]] = {}
         self._item_cache: dict[tuple[object, ...], _ItemFacts] = {}
         # Keyed by (exporter country, origin, product id, jurisdictions coded): bounded by countries x products.
@@ -71,6 +91,11 @@ class Enricher:
         self._country_tests: tuple[tuple[str, Node], ...] = tuple(sorted(tests.items()))
         self._country_cache: dict[tuple[tuple[str, ...], int], frozenset[str]] = {}
         self._jurisdictions = {p.meta.id: pack_jurisdiction(p.meta.id) for p in packset.packs}
+        # The packs an order's own codes are given to: a complement pack (us-ear-fdp) covers only lines its
+        # other pack does not, and an item with a US ECCN is always in us-ear's scope.
+        self._code_packs = {
+            pid: j for pid, j in self._jurisdictions.items() if j is not None and not _complement(packset, pid)
+        }
         bounds: set[dt.date] = set()
         for group in packset.groups.values():
             for member in group.members:
@@ -81,6 +106,8 @@ class Enricher:
                         bounds.add(member.to + dt.timedelta(days=1))
         self._group_bounds = sorted(bounds)
         self._scopes: tuple[tuple[str, Scope], ...] = tuple((p.meta.id, p.meta.scope) for p in packset.packs)
+        # Packs whose scope is every line another pack's does not cover (Scope.complement_of), decided last.
+        self._complements = tuple((pid, sc.complement_of) for pid, sc in self._scopes if sc.complement_of)
 
     def groups_of(self, country: str, on: dt.date) -> frozenset[str]:
         # Membership only changes on the dates members join or leave, so cache per interval between them.
@@ -128,6 +155,17 @@ class Enricher:
                 hq.add(group)
                 hq.add((group, party.role))
                 by_hq.setdefault(group, []).append(party.name)
+        owned = owner_facts(tx.parties, self.parties, on, self._list_packs)
+        exporter_lists: set[Atom] = set()
+        exporter_entries: dict[str, list[PartyEntry]] = {}
+        exporter_possible: list[tuple[str, ScreenHit]] = []
+        if tx.exporter is not None:
+            for hit in self.exporters.screen(tx.exporter.name, tx.exporter.country, on):
+                if hit.match == "exact":
+                    exporter_lists.add(hit.list_id)
+                    exporter_entries.setdefault(hit.list_id, []).append(hit.entry)
+                else:
+                    exporter_possible.append((tx.exporter.name, hit))
         return PartyFacts(
             frozenset(lists),
             frozenset(hq),
@@ -135,15 +173,34 @@ class Enricher:
             {k: tuple(dict.fromkeys(v)) for k, v in by_hq.items()},
             tuple(possible),
             {k: tuple(v.values()) for k, v in entries.items()},
+            owned.lists,
+            owned.by_list,
+            owned.entries,
+            owned.possible,
+            frozenset(exporter_lists),
+            {k: tuple(v) for k, v in exporter_entries.items()},
+            tuple(exporter_possible),
             tuple(listed),
         )
 
-    def item_facts(self, item: Item) -> _ItemFacts:
-        key = (item.product, item.eccn, item.datacenter, tuple(item.specs.items()), tuple(item.control_codes.items()))
+    def item_facts(self, item: Item, nomenclature: str = "") -> _ItemFacts:
+        """What ``item`` resolves to; ``nomenclature`` is the country whose national digits its ``hs_code`` uses."""
+        tariff = (item.hs_code, nomenclature) if item.hs_code else None
+        key = (
+            item.product,
+            item.eccn,
+            item.datacenter,
+            tuple(item.specs.items()),
+            tariff,
+            tuple(item.control_codes.items()),
+        )
         cached = self._item_cache.get(key)
         if cached is not None:
             return cached
         product = self.packset.catalog.resolve(item.product) if item.product else None
+        hs = classify(self.packset.catalog, item.hs_code, product, nomenclature)
+        if product is None and hs.product is not None:
+            product = hs.product  # classified by its dedicated tariff line (evaluate/hs.py)
         codes: list[tuple[str, str]] = []
         conflict = None
         if product is not None:
@@ -154,8 +211,8 @@ class Enricher:
         # other jurisdictions'; each applies to the packs of its jurisdiction.
         given = {"US": item.eccn} if item.eccn else {}
         given.update(item.control_codes)
-        for pack_id, jurisdiction in self._jurisdictions.items():
-            code = given.get(jurisdiction or "")
+        for pack_id, jurisdiction in self._code_packs.items():
+            code = given.get(jurisdiction)
             if code is None:
                 continue
             catalog_code = product.controls.get(pack_id) if product else None
@@ -166,7 +223,16 @@ class Enricher:
         specs.update(item.specs)  # the order's own figures win over catalog figures
         known = item.datacenter if item.datacenter is not None else (product.datacenter if product else None)
         datacenter: Datacenter = "unknown" if known is None else ("yes" if known else "no")
-        facts = _ItemFacts(product, tuple(dict.fromkeys(codes)), specs, datacenter, conflict, frozenset(given))
+        facts = _ItemFacts(
+            product,
+            tuple(dict.fromkeys(codes)),
+            specs,
+            datacenter,
+            conflict,
+            frozenset(given),
+            hs.candidates,
+            hs.conflict,
+        )
         if len(self._item_cache) >= _MAX_CACHE:
             self._item_cache.clear()
         self._item_cache[key] = facts
@@ -181,6 +247,12 @@ class Enricher:
             cached = self._scope_cache[key] = self._compute_scope(exporter_country, origin, product, coded)
         return cached
 
+    def covers(self, tx: Transaction, item: Item, product: Product) -> frozenset[str]:
+        """The packs whose scope would cover ``item`` if it were ``product`` (for HS candidates)."""
+        exporter_country = tx.exporter.country if tx.exporter else ""
+        coded = frozenset(["US"] if item.eccn else []) | frozenset(item.control_codes)
+        return self._scope(exporter_country, item.origin or "", product, coded)[0]
+
     def _compute_scope(
         self, exporter_country: str, origin: str, product: Product | None, coded: frozenset[str]
     ) -> tuple[frozenset[str], frozenset[str]]:
@@ -188,9 +260,10 @@ class Enricher:
         scope = []
         reach = []
         for pack_id, sc in self._scopes:
+            if sc.complement_of:
+                continue
             jurisdiction = self._jurisdictions.get(pack_id)
             has_code = jurisdiction is not None and jurisdiction in coded
-            controlled = (product is not None and pack_id in product.controls) or has_code
             if (
                 (exporter_country and exporter_country in sc.exporter_countries)
                 or (origin and origin in sc.origins)
@@ -200,10 +273,11 @@ class Enricher:
                 or (not exporter_country and (not origin or origin in sc.exporter_countries))
             ):
                 scope.append(pack_id)
-            elif sc.reexport_origins and controlled and (not origin or origin in sc.reexport_origins):
-                # An item this pack controls, of an origin it follows (or of unknown origin), exported from
-                # elsewhere: the pack may reach it, and the engine cannot tell without a rule that says so.
+            elif sc.origins and not origin:
+                # The pack follows goods of some origins, and this item's origin is not given: it may reach the
+                # line. Its rules are matched; one that applies is a review (the resolver says why).
                 reach.append(pack_id)
+        scope += [pid for pid, other in self._complements if other not in scope]
         return frozenset(scope), frozenset(reach)
 
     def enrich(self, tx: Transaction, on: dt.date) -> tuple[PartyFacts, list[Line]]:
@@ -214,7 +288,8 @@ class Enricher:
         countries = self.country_tests_of(transaction_countries(tx), on)
         lines = []
         for item in tx.items:
-            resolved = self.item_facts(item)
+            # An HS code's national digits are read in the exporter's nomenclature (the export declaration's).
+            resolved = self.item_facts(item, exporter_country)
             origin = item.origin or ""
             scope, reach = self._scope(exporter_country, origin, resolved.product, resolved.jurisdictions)
             facts = LineFacts(
@@ -233,14 +308,31 @@ class Enricher:
                 end_uses=end_uses,
                 party_lists=parties.lists,
                 party_hq_groups=parties.hq_groups,
-                scope=scope,
+                scope=scope | reach if reach else scope,
+                reach=reach,
+                party_owner_lists=parties.owner_lists,
+                exporter_lists=parties.exporter_lists,
                 country_tests=countries,
-                origin_reach=reach,
             )
             # Unclassified: no catalog product, and no code of any jurisdiction whose pack applies to the line
             # (or no code at all when none applies): a PRC code alone does not classify an item for the EAR.
             needed = {self._jurisdictions.get(p) for p in scope} - {None}
             have = resolved.jurisdictions
             unclassified = resolved.product is None and not (needed & have if needed else have)
-            lines.append(Line(item, resolved.product, resolved.codes, facts, unclassified, resolved.conflict))
+            lines.append(
+                Line(
+                    item,
+                    resolved.product,
+                    resolved.codes,
+                    facts,
+                    unclassified,
+                    resolved.conflict,
+                    resolved.hs_candidates,
+                    resolved.hs_conflict,
+                )
+            )
         return parties, lines
+
+
+def _complement(packset: PackSet, pack_id: str) -> bool:
+    return any(p.meta.id == pack_id and p.meta.scope.complement_of for p in packset.packs)

@@ -47,13 +47,19 @@ class LineFacts:
     end_uses: frozenset[str] = frozenset()
     party_lists: frozenset[Atom] = frozenset()  # list ids, and (list id, role) pairs
     party_hq_groups: frozenset[Atom] = frozenset()  # group ids, and (group id, role) pairs
-    scope: frozenset[str] = frozenset()  # ids of the packs whose scope covers this line
+    # Ids of the packs whose scope covers this line, including `reach`.
+    scope: frozenset[str] = frozenset()
     # Ids of the `transaction_countries` conditions that hold for some country of the transaction (the
     # destination, ultimate consignees' and end users' countries): answered in the enrich step, like groups.
     country_tests: frozenset[str] = frozenset()
-    # Packs that may reach this line only through the item's origin (`Scope.reexport_origins`): their rules that
-    # require `origins` apply; the engine reviews the line if none does.
-    origin_reach: frozenset[str] = frozenset()
+    # Packs in `scope` only because they follow the goods (`Scope.origins`) and the item's origin is not given:
+    # their rules are matched as if the origin were one they follow, and the resolver makes any that apply a
+    # review. Not a matcher field: read by the resolver only.
+    reach: frozenset[str] = frozenset()
+    # Lists whose entries own 50% or more of a party (aggregate, or an unknown share), and (list id, role) pairs:
+    # the Affiliates rule (compliance/evaluate/ownership.py).
+    party_owner_lists: frozenset[Atom] = frozenset()
+    exporter_lists: frozenset[Atom] = frozenset()  # lists (applies_to: exporter) the exporter of record is on
 
 
 @dataclass(slots=True)
@@ -66,6 +72,15 @@ class PartyFacts:
     by_hq_group: Mapping[str, tuple[str, ...]]  # group id -> names of the parties headquartered there
     possible: tuple[tuple[str, ScreenHit], ...]  # (party name, hit) needing review
     entries: Mapping[str, tuple[PartyEntry, ...]]  # list id -> the entries matched exactly
+    owner_lists: frozenset[Atom] = frozenset()  # see LineFacts.party_owner_lists
+    by_owner_list: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # list id -> parties owned
+    # list id -> (party name, owner name, share or None, the owner's entry) behind each affiliate listing
+    owner_entries: Mapping[str, tuple[tuple[str, str, float | None, PartyEntry], ...]] = field(default_factory=dict)
+    # (party name, owner name, hit) for owners whose name only resembles a listed one, or other ownership doubts
+    owner_possible: tuple[tuple[str, str, ScreenHit], ...] = ()
+    exporter_lists: frozenset[Atom] = frozenset()
+    exporter_entries: Mapping[str, tuple[PartyEntry, ...]] = field(default_factory=dict)
+    exporter_possible: tuple[tuple[str, ScreenHit], ...] = ()
     # Every exact listing, in whatever role: (party name, role, list id, entry). A listed party that no rule
     # names is still reviewed (a listed forwarder is not a pass).
     listed: tuple[tuple[str, str, str, PartyEntry], ...] = ()
@@ -81,6 +96,8 @@ class Line:
     facts: LineFacts
     unclassified: bool
     code_conflict: tuple[str, str, str] | None  # (pack, code on the order, code in the catalog)
+    hs_candidates: tuple[Product, ...] = ()  # products an HS code relates to without classifying (evaluate/hs.py)
+    hs_conflict: str | None = None  # why the HS code contradicts the product the order names
 
     @property
     def number(self) -> int:

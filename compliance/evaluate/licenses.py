@@ -3,7 +3,9 @@
 A licence covers only what it licenses. For a requirement of authority A on a line, a licence covers it when
 all of these hold (each failure is said in the decision):
 
-1. **Authority and date**: issued by A, and valid on the date (``valid_from``..``valid_to``, inclusive).
+1. **Authority and date**: issued by A, and valid on the date (``valid_from``..``valid_to``, inclusive). A
+   licence exception on file (``exception: NAC|ACA``) covers only the rules that list it and the lines it is
+   made for (:mod:`compliance.evaluate.exceptions`); it needs no named party (its scope is the regulation's).
 2. **Item**: it names the line's product (``products``) or one of its control codes in the rule's jurisdiction
    (``eccns``; a licence for ``3A090`` covers a ``3A090.a`` line); absent = any item.
 3. **Countries**: ``destinations`` lists the order's destination *and* the countries of its ultimate
@@ -42,6 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from compliance.evaluate.exceptions import exception_refusal
 from compliance.evaluate.facts import Line, transaction_countries
 from compliance.models.pack import LicenseRule
 from compliance.models.transaction import GOVERNED_ROLES, License, Transaction
@@ -178,6 +181,11 @@ def check_license(
         return Verdict("no", f"issued by {terms.authority}, not {rule.authority}")
     if not (terms.valid_from <= on <= terms.valid_to):
         return Verdict("no", f"valid {terms.valid_from} to {terms.valid_to}, not on {on}")
+    if terms.exception is not None:
+        # A licence exception (NAC/ACA) covers only the rules and lines it is made for (15 CFR 740.8).
+        refusal = exception_refusal(terms, rule, on, line)
+        if refusal is not None:
+            return Verdict("no", f"is a licence exception that does not apply ({refusal})")
     if lic.products is not None and (line.product is None or line.product.id not in lic.products):
         return Verdict("no", "does not name this line's product")
     if lic.eccns is not None and not any((pack, code) in line.facts.codes for code in lic.eccns):
@@ -186,7 +194,10 @@ def check_license(
         missing = [c for c in transaction_countries(tx) if c not in lic.destinations]
         if missing:
             return Verdict("no", f"does not cover {', '.join(missing)} (destination or consignee/end-user country)")
-    if named:
+    # A licence exception's scope is set by the regulation, not by named parties (NAC covers exports to a
+    # D:5-headquartered entity, 740.8(a)); rules that no exception can overcome (the Entity List's) do not list
+    # one in `license_exceptions`, so the exception was refused above.
+    if named and terms.exception is None:
         if lic.parties is None:
             return Verdict(
                 "no",

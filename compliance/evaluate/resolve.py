@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from compliance.evaluate.facts import Line, PartyFacts
 from compliance.evaluate.licenses import LicenseFacts, Verdict, check_license, license_facts
 from compliance.evaluate.match.predicates import CompiledRule
+from compliance.evaluate.ownership import describe_owned
 from compliance.evaluate.values import CitationValue, FindingValue, LineValue
 from compliance.models.decision import Outcome
 from compliance.models.pack import LicenseRule, PartyEntry
@@ -34,7 +35,6 @@ __all__ = [
     "engine_finding",
     "license_facts",
     "line_value",
-    "reach_findings",
     "resolve_line",
     "unnamed_listings",
     "worst",
@@ -91,10 +91,14 @@ def resolve_line(
     licenses: tuple[LicenseFacts, ...],
     citations: Mapping[int, tuple[CitationValue, ...]],
     lines: Sequence[Line] = (),
+    follows: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[FindingValue]:
     """The findings on one line. ``citations`` maps ``id()`` of a rule or party entry to its citations;
-    ``lines`` are all the transaction's lines (a licence's quantity and value cover them together)."""
+    ``lines`` are all the transaction's lines (a licence's quantity and value cover them together);
+    ``follows`` maps a pack id to the origins its scope follows (for lines it reaches only through an unknown
+    origin, whose findings are reviews)."""
     lines = lines or (line,)
+    reach = line.facts.reach
     findings: list[FindingValue] = []
     for compiled in fired:
         rule = compiled.packrule.rule
@@ -104,16 +108,21 @@ def resolve_line(
             names.extend(parties.by_list.get(lid, ()))
         for gid in compiled.hq_groups:
             names.extend(parties.by_hq_group.get(gid, ()))
+        for lid in compiled.owner_lists:
+            names.extend(parties.by_owner_list.get(lid, ()))
         named = tuple(dict.fromkeys(names))
         cites = citations[id(rule)]
         listed = [e for lid in compiled.party_lists for e in parties.entries.get(lid, ())]
-        if listed:
-            cites = _with_listings(cites, [citations[id(e)] for e in listed])
+        owned = [o for lid in compiled.owner_lists for o in parties.owner_entries.get(lid, ())]
+        if listed or owned:
+            cites = _with_listings(cites, [citations[id(e)] for e in [*listed, *(o[3] for o in owned)]])
         outcome: Outcome
         license_id = authority = review_policy = None
         message = rule.message
         if listed:
             message = f"{message} Listed: {'; '.join(_listed(e) for e in listed)}."
+        if owned:
+            message = f"{message} Owned by listed parties: {describe_owned(owned)}."
         if isinstance(rule, LicenseRule):
             authority, review_policy = rule.authority, rule.review_policy
             verdicts: list[tuple[LicenseFacts, Verdict]] = []
@@ -140,6 +149,15 @@ def resolve_line(
                     message = f"{message} Licences on file: {why}."
         else:
             outcome = "deny" if rule.effect == "deny" else "review"
+        if pack in reach and outcome != "allow":
+            # The pack follows goods of some origins and the order does not give this item's: the engine cannot
+            # tell whether the rule applies, so it says so (review) rather than deciding either way.
+            of = " or ".join((follows or {}).get(pack, ())) or "a followed"
+            outcome = "review"
+            message = (
+                f"The item's origin is not given; pack {pack} follows goods of {of} origin wherever they are, and "
+                f"if this item is one, this applies: {message} Give the item's `origin` to decide."
+            )
         findings.append(
             FindingValue(
                 rule.id,
@@ -206,7 +224,8 @@ def unnamed_listings(
     """A party listed exactly on a list of a pack that applies to the order, in a role no rule named it in
     (a listed freight forwarder, an `other` party): review, never a pass. ``lists`` maps list id -> (title,
     pack)."""
-    named = {name for f in findings for name in f.parties}
+    # Named by a rule; an engine review (a possible match on another entry) does not settle an exact listing.
+    named = {name for f in findings if f.pack != "engine" for name in f.parties}
     out: list[FindingValue] = []
     seen: set[tuple[str, str]] = set()
     for name, role, list_id, entry in parties.listed:
@@ -225,30 +244,6 @@ def unnamed_listings(
                 "(15 CFR part 732 Supplement No. 3). Confirm its role before shipping.",
                 parties=(name,),
                 citations=citations[id(entry)],
-            )
-        )
-    return out
-
-
-def reach_findings(line: Line, fired: Sequence[CompiledRule], notes: Mapping[str, str | None]) -> list[FindingValue]:
-    """Packs that may reach the line only through the item's origin, where none of their rules decided it."""
-    if not line.facts.origin_reach:
-        return []
-    decided = {c.packrule.pack for c in fired}
-    out = []
-    for pack in sorted(line.facts.origin_reach - decided):
-        item = line.item
-        origin = f"of origin {item.origin}" if item.origin else "of unknown origin"
-        source = f"exported from {line.facts.exporter_country}" if line.facts.exporter_country else "exported"
-        why = f" {notes.get(pack)}" if notes.get(pack) else ""
-        out.append(
-            engine_finding(
-                "engine.pack-reach",
-                line.number,
-                f"Pack {pack} may reach this item through its origin",
-                f"Line {line.number}: an item that pack {pack} controls, {origin}, {source}: the pack's law may "
-                f"follow such items outside its own territory, and no rule of the pack decides this line.{why} "
-                "Confirm whether it applies (give `origin` if it is unknown) before shipping.",
             )
         )
     return out

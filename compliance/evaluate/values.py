@@ -14,7 +14,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from compliance.models._base import construct
-from compliance.models.decision import SCHEMA_VERSION, Decision, Finding, LineDecision, Normalization, Outcome, PackRef
+from compliance.models.decision import (
+    SCHEMA_VERSION,
+    Decision,
+    Finding,
+    LineDecision,
+    Normalization,
+    Notice,
+    Outcome,
+    PackRef,
+)
 from compliance.models.pack import Citation
 
 __all__ = [
@@ -22,6 +31,7 @@ __all__ = [
     "DecisionValue",
     "FindingValue",
     "LineValue",
+    "NoticeValue",
     "citation_value",
     "to_jsonable",
     "to_model",
@@ -74,6 +84,14 @@ class LineValue:
 
 
 @dataclass(slots=True)
+class NoticeValue:
+    code: str
+    pack: str
+    reviewed: dt.date
+    message: str
+
+
+@dataclass(slots=True)
 class DecisionValue:
     transaction_id: str
     decision: Outcome
@@ -83,6 +101,7 @@ class DecisionValue:
     rule_packs: tuple[PackRef, ...]
     engine_version: str
     schema_version: str = SCHEMA_VERSION
+    notices: tuple[NoticeValue, ...] = ()
 
 
 def _codes(line: LineValue) -> list[str]:
@@ -130,6 +149,9 @@ def to_model(d: DecisionValue) -> Decision:
         findings=[_finding_model(f) for f in d.findings],
         rule_packs=list(d.rule_packs),
         engine_version=d.engine_version,
+        notices=[
+            construct(Notice, code=n.code, pack=n.pack, reviewed=n.reviewed, message=n.message) for n in d.notices
+        ],
     )
 
 
@@ -171,4 +193,8 @@ def to_jsonable(d: DecisionValue) -> dict[str, object]:
         "findings": [_finding_json(f) for f in d.findings],
         "rule_packs": [{"id": p.id, "version": p.version, "sha256": p.sha256} for p in d.rule_packs],
         "engine_version": d.engine_version,
+        "notices": [
+            {"code": n.code, "pack": n.pack, "reviewed": n.reviewed.isoformat(), "message": n.message}
+            for n in d.notices
+        ],
     }

@@ -61,6 +61,7 @@ CSV_COLUMNS: dict[str, str] = {
     "unit_value": "unit_value",
     "currency": "currency",
     "datacenter": "datacenter",
+    "hs_code": "hs_code",
     "license_id": "license_id",
     "license_authority": "license_authority",
     "license_products": "license_products",  # separated by ';'
@@ -176,7 +177,7 @@ def _number(cell: str) -> object:
 
 def _row_item(row: Mapping[str, str], col: Mapping[str, str]) -> dict[str, object]:
     item: dict[str, object] = {}
-    for field in ("product", "description", "eccn", "origin", "currency"):
+    for field in ("product", "description", "eccn", "origin", "currency", "hs_code"):
         if row.get(col[field]):
             item[field] = row[col[field]].strip()
     for field in ("line", "quantity", "unit_value"):

@@ -68,13 +68,16 @@ def render_decision(decision: Decision, source: str | None = None) -> str:
     for ld in decision.lines:
         product = f" {ld.product}" if ld.product else ""
         lines.append(f"  line {ld.line}{product}: {ld.decision.upper()}")
-        for n in ld.normalized:
-            lines.append(f"    read {n.field} {n.given!r} as {n.used!r} (letter case, full width, spaces)")
+        for norm in ld.normalized:
+            lines.append(f"    read {norm.field} {norm.given!r} as {norm.used!r} (letter case, full width, spaces)")
         line_findings = [f for f in decision.findings if f.line == ld.line]
         if not line_findings:
             lines.append("    no rule applies")
         for f in line_findings:
             lines += _finding(f)
+    for n in decision.notices:
+        lines.append(f"  NOTICE {n.code} ({n.pack}, reviewed {n.reviewed}):")
+        lines += _wrap(n.message, 4)
     packs = ", ".join(f"{p.id} {p.version} ({p.sha256[:12]})" for p in decision.rule_packs)
     lines.append(f"  packs: {packs}; engine {decision.engine_version}")
     return "\n".join(lines)

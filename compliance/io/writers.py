@@ -29,6 +29,7 @@ CSV_SUMMARY_COLUMNS = (
     "review_rules",
     "licenses",
     "error",
+    "notices",  # added last (issue 17): `code:pack` of each notice, `;`-separated
 )
 
 
@@ -56,7 +57,7 @@ def csv_row(record: Record, d: DecisionValue | None) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     if d is None:
         problems = "; ".join(f"{p.location}: {p.code} {p.message}" for p in record.problems)
-        writer.writerow([record.source, record.record, "", "error", "", "", "", "", problems])
+        writer.writerow([record.source, record.record, "", "error", "", "", "", "", problems, ""])
     else:
         by = {k: sorted({f.rule_id for f in d.findings if f.outcome == k}) for k in ("deny", "review")}
         licenses = sorted({f.license for f in d.findings if f.license})
@@ -71,6 +72,7 @@ def csv_row(record: Record, d: DecisionValue | None) -> str:
                 ";".join(by["review"]),
                 ";".join(licenses),
                 "",
+                ";".join(f"{n.code}:{n.pack}" for n in d.notices),
             ]
         )
     return buffer.getvalue().rstrip("\n")

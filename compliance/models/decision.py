@@ -14,7 +14,7 @@ from pydantic import Field
 from compliance.models._base import Contract
 from compliance.models.pack import Citation
 
-__all__ = ["SCHEMA_VERSION", "Decision", "Finding", "LineDecision", "Normalization", "Outcome", "PackRef"]
+__all__ = ["SCHEMA_VERSION", "Decision", "Finding", "LineDecision", "Normalization", "Notice", "Outcome", "PackRef"]
 
 SCHEMA_VERSION = "1"
 
@@ -68,6 +68,17 @@ class PackRef(Contract):
     sha256: str = Field(description="sha256 of the pack's files, in path order.")
 
 
+class Notice(Contract):
+    """Something the reader of a decision must know that does not change it by itself."""
+
+    code: str = Field(
+        description="`law-past-review`: the decision is for a date after the pack was last reviewed against the law."
+    )
+    pack: str = Field(description="Pack the notice is about.")
+    reviewed: dt.date = Field(description="The date that pack was last reviewed against the law.")
+    message: str = Field(description="What it means and what to do.")
+
+
 class Decision(Contract):
     schema_version: str = SCHEMA_VERSION
     transaction_id: str
@@ -77,3 +88,8 @@ class Decision(Contract):
     findings: list[Finding]
     rule_packs: list[PackRef]
     engine_version: str
+    notices: list[Notice] = Field(
+        default_factory=list,
+        description="Notices about the packs behind the decision (e.g. a date past a pack's review); they do not "
+        "change the decision.",
+    )

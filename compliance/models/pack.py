@@ -23,7 +23,11 @@ __all__ = [
     "CountryGroupsFile",
     "DenyRule",
     "GroupMember",
+    "HsCode",
     "LicenseRule",
+    "MaterialFamily",
+    "MaterialForm",
+    "MaterialsFile",
     "PackFile",
     "PackMeta",
     "PartyEntry",
@@ -117,6 +121,16 @@ class Condition(Contract):
     any: list[Condition] | None = Field(default=None, description="At least one of these conditions holds.")
     all: list[Condition] | None = Field(default=None, description="Every one of these conditions holds.")
     not_: Condition | None = Field(default=None, alias="not", description="This condition does not hold.")
+    party_owner_lists: list[Slug] | None = Field(
+        default=None,
+        description="Party lists whose entries own, in aggregate, 50% or more of a party (or an unknown share), "
+        "as the party's `owners` state (the BIS Affiliates rule, 15 CFR 744.11(a)(1)); `party_roles` restricts it.",
+    )
+    exporter_lists: list[Slug] | None = Field(
+        default=None,
+        description="Lists the exporter of record is on (lists with `applies_to: exporter`, e.g. the addressees "
+        'of an "is informed" letter).',
+    )
 
     @model_validator(mode="after")
     def _nonempty(self) -> Condition:
@@ -126,8 +140,15 @@ class Condition(Contract):
             value = getattr(self, name)
             if isinstance(value, (list, dict)) and not value:
                 raise ValueError(f"`{'not' if name == 'not_' else name}` is empty; remove it or list values")
-        if self.party_roles is not None and self.party_lists is None and self.party_headquarters_groups is None:
-            raise ValueError("`party_roles` restricts `party_lists` or `party_headquarters_groups`; give one of them")
+        if (
+            self.party_roles is not None
+            and self.party_lists is None
+            and self.party_headquarters_groups is None
+            and self.party_owner_lists is None
+        ):
+            raise ValueError(
+                "`party_roles` restricts `party_lists`, `party_headquarters_groups` or `party_owner_lists`; give one"
+            )
         if self.transaction_countries is not None:
             outside = _not_country_keys(self.transaction_countries)
             if outside:
@@ -160,11 +181,25 @@ class _RuleBase(Contract):
     message: Text = Field(description="What applies, why, and what to do.")
     citations: list[Citation] = Field(min_length=1, description="The law behind the rule.")
     note: str | None = Field(default=None, description="Approximations and facts that could not be confirmed.")
+    effective_from_confirmed: bool = Field(
+        default=True,
+        description="False when `effective_from` is a scheduled date (a suspension's end, an announced start) that was "
+        "not confirmed when the pack was reviewed; the source goes in `note:`. A decision that depends on it is review.",
+    )
+    effective_to_confirmed: bool = Field(
+        default=True,
+        description="False when `effective_to` is a scheduled end (an announced expiry) that was not confirmed when the "
+        "pack was reviewed; the source goes in `note:`. A decision that depends on it is review.",
+    )
 
     @model_validator(mode="after")
     def _window(self) -> _RuleBase:
         if self.effective_to is not None and self.effective_to < self.effective_from:
             raise ValueError(f"effective_to {self.effective_to} is before effective_from {self.effective_from}")
+        if not self.effective_to_confirmed and self.effective_to is None:
+            raise ValueError("effective_to_confirmed: false needs an `effective_to` (the scheduled end to confirm)")
+        if not (self.effective_from_confirmed and self.effective_to_confirmed) and not self.note:
+            raise ValueError("an unconfirmed date needs a `note:` naming its source and what to confirm")
         return self
 
 
@@ -180,6 +215,11 @@ class LicenseRule(_RuleBase):
     review_policy: Text | None = Field(
         default=None, description="How the authority treats applications: `presumption of denial`, `case-by-case`, ..."
     )
+    license_exceptions: list[Literal["NAC", "ACA"]] | None = Field(
+        default=None,
+        description="Licence exceptions that can overcome this requirement; a licence on file with `exception:` covers "
+        "the rule only if it is listed here and the line is eligible (15 CFR 740.8 for NAC/ACA).",
+    )
 
 
 class ReviewRule(_RuleBase):
@@ -193,24 +233,25 @@ class Scope(Contract):
     """When an order line is subject to a pack's jurisdiction: any of these holds.
 
     With no exporter given, a line is also in scope when its origin is unknown or is one of
-    ``exporter_countries`` (fail closed: the goods may be leaving that country).
+    ``exporter_countries`` (fail closed: the goods may be leaving that country). A pack that follows the goods
+    (``origins``) and whose scope a line misses only because the item's origin is not given may still reach
+    it: its rules are matched, and any that would apply are reviews saying the origin decides it.
     """
 
     exporter_countries: list[CountryCode] = Field(default_factory=list, description="Exports from these countries.")
-    origins: list[CountryCode] = Field(default_factory=list, description="Items originating in these countries.")
+    origins: list[CountryCode] = Field(
+        default_factory=list,
+        description="Items originating in these countries, wherever they are exported from. For an item whose origin "
+        "is not given, the pack's rules that would apply are reviews (the origin decides them).",
+    )
     controlled_products: bool = Field(
         default=False, description="Catalog products with a control code in this jurisdiction, wherever they are."
     )
     control_code_given: bool = Field(default=False, description="Items whose `eccn` field is set (US ECCNs).")
-    reexport_origins: list[CountryCode] = Field(
-        default_factory=list,
-        description="Items of these origins (or of unknown origin) that this pack controls (a catalog product with "
-        "a control entry for the pack, or an item carrying a code of its jurisdiction), exported from a country "
-        "outside `exporter_countries`: the pack may still reach them. Its rules that require `origins` apply to "
-        "them; when none applies, the engine says it cannot decide (review, `engine.pack-reach`).",
-    )
-    reexport_note: str | None = Field(
-        default=None, description="Why the pack may reach such items (the law, cited), shown in that review."
+    complement_of: Slug | None = Field(
+        default=None,
+        description="Every line that this other pack's scope does not cover (e.g. foreign-made items that may still be "
+        "subject to the EAR through 15 CFR 734.9 or 734.4).",
     )
 
 
@@ -244,6 +285,32 @@ class ControlCode(Contract):
     note: str | None = None
 
 
+HsDigits = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,12}$")]
+
+
+class HsCode(Contract):
+    """A customs tariff code that an item of a product is declared under (HS: 6 digits, then national digits)."""
+
+    code: HsDigits = Field(description="Digits only: the 6-digit HS subheading, optionally with national digits.")
+    country: CountryCode | None = Field(
+        default=None,
+        description="Whose national nomenclature the digits after the sixth belong to (e.g. `CN` for China's "
+        "10-digit codes); required when the code is longer than 6 digits.",
+    )
+    exact: bool = Field(
+        default=False,
+        description="The tariff line is the controlled item itself (a dedicated line the announcement prints), so an "
+        "item declared under it is classified as this product; otherwise the line is broader and only a candidate.",
+    )
+    source: Text = Field(description="Where the code comes from (the announcement's reference customs codes, ...).")
+
+    @model_validator(mode="after")
+    def _national(self) -> HsCode:
+        if len(self.code) > 6 and self.country is None:
+            raise ValueError(f"HS code {self.code} has national digits; say whose (`country:`)")
+        return self
+
+
 class Product(Contract):
     id: Slug
     name: Text
@@ -254,12 +321,53 @@ class Product(Contract):
     controls: dict[Slug, ControlCode] = Field(default_factory=dict, description="Control number per pack id.")
     specs: dict[SpecName, SpecValue] = Field(default_factory=dict)
     note: str | None = None
+    hs_codes: list[HsCode] = Field(
+        default_factory=list, description="Customs tariff codes items of this product are declared under."
+    )
 
 
 class CatalogFile(Contract):
     kind: Literal["catalog"]
     pack: Slug
     products: list[Product] = Field(min_length=1)
+
+
+class MaterialForm(Contract):
+    """One form of a controlled element as an announcement lists it (metal, oxide, an alloy, a compound, ...)."""
+
+    form: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9 -]*$", max_length=60)] = Field(
+        description="The form in lower-case words: `metal`, `oxide`, `nitride`, `samarium-cobalt magnet`."
+    )
+    id: Slug | None = Field(default=None, description="Product id; default `<element>-<form>` (spaces as hyphens).")
+    name: Text | None = Field(default=None, description="Product name; default `<Element> <form>`.")
+    formula: Text | None = Field(default=None, description="Chemical formula, also matched as an alias (`GaN`).")
+    aliases: list[Text] = Field(default_factory=list)
+    tags: list[Slug] = Field(default_factory=list, description="Tags beside the family's.")
+    controls: dict[Slug, ControlCode] = Field(
+        default_factory=dict, description="Control numbers of this form; a pack named here overrides the family's."
+    )
+    hs_codes: list[HsCode] = Field(default_factory=list)
+    note: str | None = None
+
+
+class MaterialFamily(Contract):
+    """An element and the forms of it that are controlled: each form is a catalog product."""
+
+    element: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z]*$", max_length=30)] = Field(
+        description="The element's English name in lower case, e.g. `gallium`."
+    )
+    symbol: Annotated[str, StringConstraints(pattern=r"^[A-Z][a-z]?$")] = Field(description="Chemical symbol, `Ga`.")
+    tags: list[Slug] = Field(min_length=1, description="Tags every form carries (what the rules test).")
+    controls: dict[Slug, ControlCode] = Field(default_factory=dict, description="Control numbers of every form.")
+    citations: list[Citation] = Field(min_length=1, description="The announcements that list these forms.")
+    forms: list[MaterialForm] = Field(min_length=1)
+    note: str | None = None
+
+
+class MaterialsFile(Contract):
+    kind: Literal["materials"]
+    pack: Slug
+    families: list[MaterialFamily] = Field(min_length=1)
 
 
 class GroupMember(Contract):
@@ -302,8 +410,14 @@ class PartyListFile(Contract):
     title: Text
     citations: list[Citation] = Field(min_length=1)
     entries: list[PartyEntry] = Field(min_length=1)
+    applies_to: Literal["parties", "exporter"] = Field(
+        default="parties",
+        description="Whom the list is screened against: the transaction's parties (and their owners), or the "
+        'exporter of record (e.g. the addressees of an "is informed" letter; rules test it with `exporter_lists`).',
+    )
 
 
 PackFile = Annotated[
-    PackMeta | RulesFile | CatalogFile | CountryGroupsFile | PartyListFile, Field(discriminator="kind")
+    PackMeta | RulesFile | CatalogFile | MaterialsFile | CountryGroupsFile | PartyListFile,
+    Field(discriminator="kind"),
 ]

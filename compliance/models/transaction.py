@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from compliance.codes import JURISDICTIONS, CodeError, normalize_code
+from compliance.codes import JURISDICTIONS, CodeError, hs_code_shape, normalize_code
 from compliance.models._base import Contract, CountryCode, IsoDate
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "Exporter",
     "Item",
     "License",
+    "Owner",
     "Party",
     "PartyRole",
     "Transaction",
@@ -87,6 +88,18 @@ INFORMATIONAL_END_USE_CODES: tuple[str, ...] = ("civil",)
 GOVERNED_ROLES: tuple[str, ...] = ("purchaser", "intermediate_consignee", "ultimate_consignee", "end_user")
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+def _hs_code(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError(f"expected an HS code as a string of digits, got {type(value).__name__} (quote it)")
+    digits, why = hs_code_shape(value)
+    if digits is None:
+        raise ValueError(why)
+    return digits
+
+
+HsCodeText = Annotated[str, BeforeValidator(_hs_code)]
 Subdivision = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")]
 SpecName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 _NUMBER = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -128,6 +141,20 @@ class Exporter(Contract):
     country: CountryCode = Field(description="Country the item is exported from (ISO 3166-1 alpha-2).")
 
 
+class Owner(Contract):
+    """One owner of a party, direct or indirect, for the BIS Affiliates rule (15 CFR 744.11(a)(1))."""
+
+    name: NonEmpty = Field(description="Legal name of the owner; screened against the party lists like a party.")
+    country: CountryCode = Field(description="Country where the owner is located (ISO 3166-1 alpha-2).")
+    share: float | None = Field(
+        default=None,
+        gt=0,
+        le=100,
+        description="Ownership share in percent (0-100], direct and indirect together; absent when not known "
+        "(an unknown share of a listed owner is treated as 50% or more, as BIS's Red Flag 29 requires).",
+    )
+
+
 class Party(Contract):
     role: PartyRole = Field(description="Role of the party in the transaction.")
     name: NonEmpty = Field(description="Legal name as on the order; matched against party lists after normalisation.")
@@ -138,6 +165,21 @@ class Party(Contract):
         description="Country of the party's headquarters or ultimate parent, if different from `country` "
         "(15 CFR 744.23(a)(3) and 742.6(a)(6) look at where a buyer is headquartered).",
     )
+    owners: list[Owner] | None = Field(
+        default=None,
+        description="The party's owners, as far as known. Absent: ownership was not checked, and the engine screens "
+        "only the party itself (see README, Ownership). Listed owners with 50% or more in aggregate make the party "
+        "subject to their listing while the Affiliates rule is in force.",
+    )
+
+    @field_validator("owners")
+    @classmethod
+    def _shares(cls, owners: list[Owner] | None) -> list[Owner] | None:
+        if owners:
+            total = sum(o.share for o in owners if o.share is not None)
+            if total > 100 + 1e-9:
+                raise ValueError(f"owners' shares add up to {total:g}%, more than 100%")
+        return owners
 
 
 class Item(Contract):
@@ -199,6 +241,12 @@ class Item(Contract):
             return ()
         used = {"eccn": self.eccn or "", **{f"control_codes.{k}": v for k, v in self.control_codes.items()}}
         return tuple((name, raw, used[name]) for name, raw in sorted(given.items()))
+
+    hs_code: HsCodeText | None = Field(
+        default=None,
+        description="Customs tariff code: the 6-digit HS subheading, optionally with national digits (read in the "
+        "nomenclature of the exporter's country); matched by prefix against the catalog's HS codes.",
+    )
 
     @field_validator("specs")
     @classmethod
@@ -280,12 +328,27 @@ class License(Contract):
                 raise ValueError(f"eccns.{i}: {last.message}; {last.hint.replace('omit `eccn`', 'omit the code')}")
         return out
 
+    exception: Literal["NAC", "ACA"] | None = Field(
+        default=None,
+        description="A licence exception used instead of a licence (15 CFR 740.8 NAC/ACA); it covers only rules "
+        "that name it in `license_exceptions`, and only eligible lines.",
+    )
+    notified: IsoDate | None = Field(
+        default=None,
+        description="For NAC: the day the notification was submitted in SNAP-R; exports may follow 25 calendar days "
+        "later (15 CFR 740.8(c)).",
+    )
+
     @model_validator(mode="after")
     def _window(self) -> License:
         if self.valid_to < self.valid_from:
             raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
         if self.value is not None and self.currency is None:
             raise ValueError("a licence `value` needs its `currency` (ISO 4217, e.g. USD)")
+        if self.exception == "NAC" and self.notified is None:
+            raise ValueError("a NAC entry needs `notified`: the day the NAC notification was submitted")
+        if self.notified is not None and self.exception != "NAC":
+            raise ValueError("`notified` is the date of a NAC notification; set `exception: NAC` or remove it")
         return self
 
 

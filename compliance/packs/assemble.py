@@ -20,6 +20,7 @@ from compliance.models.pack import (
     CountryGroup,
     CountryGroupsFile,
     GroupMember,
+    MaterialsFile,
     PackMeta,
     PartyListFile,
     Product,
@@ -27,6 +28,7 @@ from compliance.models.pack import (
 )
 from compliance.packs.catalog import Catalog
 from compliance.packs.files import ParsedFile
+from compliance.packs.materials import family_products
 from compliance.packs.packset import LoadedPack, PackRule, PackSet, PartyList
 from compliance.source import Document, PathKey
 
@@ -54,7 +56,7 @@ class _Assembler:
         self.problems = problems
         self.metas: dict[str, tuple[PackMeta, Location]] = {}
         self.files_by_pack: dict[str, list[tuple[str, bytes]]] = {}
-        self.products: list[tuple[Product, Document, int]] = []
+        self.products: list[tuple[Product, Document, PathKey]] = []
         self.product_locs: dict[str, Location] = {}
         self.groups: dict[str, CountryGroup] = {}
         self.lists: dict[str, PartyList] = {}
@@ -73,6 +75,8 @@ class _Assembler:
             self._add_rules(f, pack_id)
         elif isinstance(model, CatalogFile):
             self._add_products(f, model)
+        elif isinstance(model, MaterialsFile):
+            self._add_materials(f, model)
         elif isinstance(model, CountryGroupsFile):
             self._add_groups(f, model)
         elif isinstance(model, PartyListFile):
@@ -114,18 +118,26 @@ class _Assembler:
 
     def _add_products(self, f: ParsedFile, model: CatalogFile) -> None:
         for i, product in enumerate(model.products):
-            loc = f.doc.locate(("products", i, "id"))
-            if product.id in self.product_locs:
-                self.problems.append(
-                    Problem(
-                        loc,
-                        "duplicate-product",
-                        f"product {product.id!r} is also defined at {self.product_locs[product.id]}",
-                    )
+            self._add_product(f, product, ("products", i))
+
+    def _add_materials(self, f: ParsedFile, model: MaterialsFile) -> None:
+        for i, family in enumerate(model.families):
+            for j, product in family_products(family):
+                self._add_product(f, product, ("families", i, "forms", j))
+
+    def _add_product(self, f: ParsedFile, product: Product, at: PathKey) -> None:
+        loc = f.doc.locate((*at, "id"))  # a generated id points at its form
+        if product.id in self.product_locs:
+            self.problems.append(
+                Problem(
+                    loc,
+                    "duplicate-product",
+                    f"product {product.id!r} is also defined at {self.product_locs[product.id]}",
                 )
-                continue
-            self.product_locs[product.id] = loc
-            self.products.append((product, f.doc, i))
+            )
+            return
+        self.product_locs[product.id] = loc
+        self.products.append((product, f.doc, at))
 
     def _add_groups(self, f: ParsedFile, model: CountryGroupsFile) -> None:
         for i, group in enumerate(model.groups):
@@ -149,7 +161,9 @@ class _Assembler:
         if model.id in self.lists:
             self.problems.append(Problem(loc, "duplicate-party-list", f"party list {model.id!r} is defined twice"))
             return
-        self.lists[model.id] = PartyList(model.id, pack_id, model.title, tuple(model.entries), tuple(model.citations))
+        self.lists[model.id] = PartyList(
+            model.id, pack_id, model.title, tuple(model.entries), tuple(model.citations), model.applies_to
+        )
         for i, entry in enumerate(model.entries):
             if entry.removed and entry.removed < entry.added:
                 self.problems.append(
@@ -161,7 +175,20 @@ class _Assembler:
                 )
 
     def check_pack_refs(self, parsed: list[ParsedFile]) -> None:
-        """Files must name a pack that exists."""
+        """Files must name a pack that exists; a pack's scope may be the complement of another (plain) pack's."""
+        for meta, loc in self.metas.values():
+            other = meta.scope.complement_of
+            if other is None:
+                continue
+            if other not in self.metas or self.metas[other][0].scope.complement_of is not None or other == meta.id:
+                self.problems.append(
+                    Problem(
+                        loc,
+                        "unknown-pack",
+                        f"scope.complement_of: {other!r} is not another pack with a scope of its own",
+                        help="name a pack whose scope lists exporter countries, origins or controlled products",
+                    )
+                )
         for f in parsed:
             ref: str | None = getattr(f.model, "pack", None)
             if ref is not None and ref not in self.metas:
@@ -177,15 +204,15 @@ class _Assembler:
 
     def check_catalog(self) -> Catalog:
         """The catalog, after checking that no two products share an alias and controls name real packs."""
-        catalog = Catalog.build(p for p, _d, _i in self.products)
+        catalog = Catalog.build(p for p, _d, _at in self.products)
         alias_owner: dict[str, str] = {}
-        for product, doc, i in self.products:
+        for product, doc, at in self.products:
             for key in Catalog.alias_keys(product):
                 owner = alias_owner.setdefault(key, product.id)
                 if owner != product.id:
                     self.problems.append(
                         Problem(
-                            doc.locate(("products", i, "aliases")),
+                            doc.locate((*at, "aliases")),
                             "ambiguous-alias",
                             f"product {product.id!r} shares the alias {key!r} with {owner!r}",
                         )
@@ -194,7 +221,7 @@ class _Assembler:
                 if pack_id not in self.metas:
                     self.problems.append(
                         Problem(
-                            doc.locate(("products", i, "controls", pack_id), key=True),
+                            doc.locate((*at, "controls", pack_id), key=True),
                             "unknown-pack",
                             f"control codes name unknown pack {pack_id!r}",
                         )
@@ -262,9 +289,26 @@ class _Refs:
             for i, gid in enumerate(getattr(cond, key) or []):
                 if gid not in self.groups:
                     self._unknown(doc, at, key, i, gid, self.groups, "country group")
-        for i, lid in enumerate(cond.party_lists or []):
-            if lid not in self.lists:
-                self._unknown(doc, at, "party_lists", i, lid, self.lists, "party list")
+        for key, applies_to in (
+            ("party_lists", "parties"),
+            ("party_owner_lists", "parties"),
+            ("exporter_lists", "exporter"),
+        ):
+            known = [lid for lid, pl in self.lists.items() if pl.applies_to == applies_to]
+            for i, lid in enumerate(getattr(cond, key) or []):
+                if lid not in self.lists:
+                    self._unknown(doc, at, key, i, lid, known, "party list")
+                elif self.lists[lid].applies_to != applies_to:
+                    self.problems.append(
+                        Problem(
+                            doc.locate((*at, key, i)),
+                            "wrong-party-list",
+                            f"{key}: list {lid!r} is screened against the {self.lists[lid].applies_to}, "
+                            f"not the {applies_to}",
+                            help=f"use `{'exporter_lists' if applies_to == 'parties' else 'party_lists'}` for it, "
+                            "or change the list's `applies_to`",
+                        )
+                    )
         for name in cond.specs or {}:
             if name not in self.spec_names:
                 self.problems.append(

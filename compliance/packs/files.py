@@ -158,7 +158,7 @@ def read_pack_file(path: Path, name: str) -> FileResult:
             doc.locate(()),
             "missing-field",
             "(document): required field 'kind' is missing",
-            help="start the file with `kind: pack`, `rules`, `catalog`, `country-groups` or `party-list`",
+            help="start the file with `kind: pack`, `rules`, `catalog`, `materials`, `country-groups` or `party-list`",
         )
         return FileResult(None, (missing,))
     sentinels = sentinel_problems(doc)

@@ -37,6 +37,7 @@ class PartyList:
     title: str
     entries: tuple[PartyEntry, ...]
     citations: tuple[Citation, ...]
+    applies_to: str = "parties"  # "parties" (and their owners) or "exporter" (PartyListFile.applies_to)
 
 
 @dataclass(frozen=True, slots=True)

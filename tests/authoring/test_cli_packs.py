@@ -173,7 +173,7 @@ def test_schema_matches_checked_in_copy(name: str) -> None:
 def test_schema_pack_discriminates_on_kind() -> None:
     schema = json.loads(run("schema", "pack")[1])
     mapping = schema["discriminator"]["mapping"]
-    assert sorted(mapping) == ["catalog", "country-groups", "pack", "party-list", "rules"]
+    assert sorted(mapping) == ["catalog", "country-groups", "materials", "pack", "party-list", "rules"]
     assert run("schema", "nonsense")[0] == 2
 
 

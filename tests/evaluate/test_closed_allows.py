@@ -29,6 +29,15 @@ def _fired(d: Decision) -> dict[str, str]:
     return {f.rule_id: f.outcome for f in d.findings}
 
 
+# The 3A090/4A090 licence requirement, in the version in force on the date (2023-11-17, 2024-12-02, 2026-01-15).
+AC = ("us-ear.ac.3a090-license", "us-ear.ac.3a090-license-2024-12", "us-ear.ac.3a090-license-2026")
+
+
+def _ac(d: Decision) -> str | None:
+    outcomes = {_fired(d).get(rid) for rid in AC} - {None}
+    return outcomes.pop() if len(outcomes) == 1 else None
+
+
 # ---- 1. Control numbers are free text ---------------------------------------------------------------------
 
 
@@ -37,7 +46,7 @@ def _fired(d: Decision) -> dict[str, str]:
 )
 def test_1_listed_variants_of_an_eccn_are_read_and_shown(engine: Engine, eccn: str) -> None:
     d = engine.evaluate(_tx({"line": 1, "quantity": 1, "eccn": eccn}))
-    assert d.decision == "deny" and _fired(d)["us-ear.ac.3a090-license"] == "deny"
+    assert d.decision == "deny" and _ac(d) == "deny"
     shown = [(n.field, n.given, n.used) for n in d.lines[0].normalized]
     assert shown == ([] if eccn == "3A090.a" else [("eccn", eccn, "3A090.a")])
     if shown:
@@ -75,9 +84,9 @@ def test_1_without_eccn_the_unknown_product_is_reviewed(engine: Engine) -> None:
 def test_1_z_items_follow_the_3a090_rules(engine: Engine, eccn: str) -> None:
     # 5A992.z to China used to be allowed.
     d = engine.evaluate(_tx({"line": 1, "quantity": 1, "eccn": eccn}))
-    assert _fired(d).get("us-ear.ac.3a090-license") == "deny"
+    assert _ac(d) == "deny"
     before = engine.evaluate(_tx({"line": 1, "quantity": 1, "eccn": eccn}, date="2023-11-16"))
-    assert "us-ear.ac.3a090-license" not in _fired(before)  # the .z paragraphs came with 88 FR 73458
+    assert not set(AC) & set(_fired(before))  # the .z paragraphs came with 88 FR 73458
 
 
 def test_1_other_jurisdictions_codes_have_their_own_field(engine: Engine) -> None:
@@ -121,7 +130,7 @@ def test_3_advanced_computing_follows_the_end_user_and_keeps_the_a5_carve_out(en
     h100 = {"line": 1, "quantity": 8, "product": "NVIDIA H100"}
     chinese = [{"role": "end_user", "name": "Example Cloud", "country": "CN"}]
     d = engine.evaluate(_tx(h100, destination="DE", parties=chinese))
-    assert _fired(d)["us-ear.ac.3a090-license"] == "deny"
+    assert _ac(d) == "deny"
     israeli = [{"role": "end_user", "name": "Example Labs", "country": "IL"}]  # D:4 but also A:6
     assert engine.evaluate(_tx(h100, destination="DE", parties=israeli)).decision == "allow"
 
@@ -133,8 +142,10 @@ def test_3_advanced_computing_follows_the_end_user_and_keeps_the_a5_carve_out(en
 def test_6_a_listed_party_in_any_role_is_reviewed(engine: Engine, role: str) -> None:
     parties = [{"role": role, "name": "Huawei Technologies Co., Ltd.", "country": "CN"}]
     d = engine.evaluate(_tx(destination="DE", parties=parties))
-    assert d.decision == "review" and _fired(d) == {"engine.listed-party": "review"}
-    (finding,) = d.findings
+    assert d.decision == "review" and _fired(d).get("engine.listed-party") == "review"
+    # Other Huawei entries resemble the name too (possible matches); the exact listing gets its own finding.
+    assert set(_fired(d)) <= {"engine.listed-party", "engine.possible-party-match"}
+    (finding,) = [f for f in d.findings if f.rule_id == "engine.listed-party"]
     assert finding.party == "Huawei Technologies Co., Ltd." and finding.citations
 
 
@@ -155,19 +166,17 @@ def test_6_a_list_of_a_pack_that_does_not_apply_is_not_raised(engine: Engine) ->
 
 
 def test_7_prc_origin_gallium_exported_from_hong_kong(engine: Engine) -> None:
+    hk = {"name": "HK Metals", "country": "HK"}
     item = {"line": 1, "quantity": 10, "product": "gallium metal", "origin": "CN"}
-    d = engine.evaluate(_tx(item, exporter={"name": "HK Metals", "country": "HK"}, destination="US"))
-    assert d.decision == "review" and _fired(d) == {"engine.pack-reach": "review"}
-    assert "No. 46 of 2024" in d.findings[0].message
-    # Unknown origin: the engine cannot tell either.
+    # The origin brings it under the pack that follows PRC-origin goods (No. 46 of 2024, clause 3).
+    d = engine.evaluate(_tx(item, exporter=hk, destination="US"))
+    assert _fired(d).get("cn-mofcom-origin.us46.ga-ge-sb-superhard") == "deny"
+    # Unknown origin: the engine cannot tell, and says so.
     item = {"line": 1, "quantity": 10, "product": "gallium metal"}
-    d = engine.evaluate(_tx(item, exporter={"name": "HK Metals", "country": "HK"}, destination="US"))
-    assert "engine.pack-reach" in _fired(d)
-    # Non-PRC origin, or an item the pack does not control: nothing to reach.
+    d = engine.evaluate(_tx(item, exporter=hk, destination="US"))
+    assert d.decision == "review" and _fired(d).get("cn-mofcom-origin.us46.ga-ge-sb-superhard") == "review"
+    assert "origin is not given" in d.findings[0].message
+    # Whatever its origin, nothing reaches it in Germany; a Japanese origin is outside the pack.
+    assert engine.evaluate(_tx(item, exporter=hk, destination="DE")).decision == "allow"
     item = {"line": 1, "quantity": 10, "product": "gallium metal", "origin": "JP"}
-    assert engine.evaluate(_tx(item, exporter={"name": "HK Metals", "country": "HK"}, destination="US")).decision == (
-        "allow"
-    )
-    item = {"line": 1, "quantity": 10, "product": "laptop", "origin": "CN"}
-    d = engine.evaluate(_tx(item, exporter={"name": "HK Metals", "country": "HK"}, destination="US"))
-    assert "engine.pack-reach" not in _fired(d)
+    assert engine.evaluate(_tx(item, exporter=hk, destination="US")).decision == "allow"

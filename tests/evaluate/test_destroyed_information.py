@@ -118,9 +118,11 @@ def seeds(draw: st.DrawFn) -> Seed:
         items.append({"line": 1, "quantity": 1, "product": draw(st.sampled_from(["Mystery Widget", "Part 77-X"]))})
         doc["destination"] = draw(st.sampled_from(["DE", "CN", "BR"]))
     elif family == "reach":
+        # PRC-origin gallium re-exported to the US while clause 2 of No. 46 of 2024 applied (clause 3).
         doc["exporter"] = {"name": "Example Metals (HK) Ltd", "country": "HK"}
         items.append({"line": 1, "quantity": 10, "product": "gallium metal", "origin": "CN"})
-        doc["destination"] = draw(st.sampled_from(["US", "DE"]))
+        doc["destination"] = "US"
+        doc["date"] = draw(st.dates(dt.date(2024, 12, 3), dt.date(2025, 11, 8))).isoformat()
     else:  # a licence on file that does not cover the H20 line (too few units, or named parties missing)
         doc["destination"] = "CN"
         items.append({"line": 1, "quantity": 8, "product": "NVIDIA H20", "unit_value": 10000, "currency": "USD"})

@@ -8,9 +8,9 @@ import json
 from hypothesis import given, settings
 
 from compliance import Engine
-from compliance.evaluate.values import DecisionValue, FindingValue, LineValue, to_jsonable, to_model
+from compliance.evaluate.values import DecisionValue, FindingValue, LineValue, NoticeValue, to_jsonable, to_model
 from compliance.io.writers import dumps
-from compliance.models.decision import Decision, Finding, LineDecision
+from compliance.models.decision import Decision, Finding, LineDecision, Notice
 from tests.conftest import EXAMPLES, RULES
 from tests.evaluate.match.test_backends_agree import transactions
 
@@ -26,6 +26,23 @@ def test_values_carry_every_contract_field() -> None:
     assert set(Finding.model_fields) == (_fields(FindingValue) - {"parties"}) | {"party"}
     assert set(LineDecision.model_fields) == _fields(LineValue)
     assert set(Decision.model_fields) == _fields(DecisionValue)
+    assert set(Notice.model_fields) == _fields(NoticeValue)
+    assert list(Decision.model_fields)[-1] == "notices"  # added at the end: the contract is extended, not reordered
+
+
+def test_notices_round_trip_through_the_contract() -> None:
+    # A date past the packs' review carries notices; JSON from the values equals the model's dump.
+    tx = {
+        "id": "N",
+        "date": "2026-12-20",
+        "exporter": {"name": "NVIDIA Corporation", "country": "US"},
+        "destination": "DE",
+        "items": [{"line": 1, "product": "H100", "quantity": 1}],
+    }
+    value = _ENGINE.decide(tx)
+    assert value.notices and all(n.code == "law-past-review" for n in value.notices)
+    assert to_jsonable(value) == to_model(value).model_dump(mode="json")
+    assert Decision.model_validate_json(dumps(to_jsonable(value))) == to_model(value)
 
 
 @settings(max_examples=200)

@@ -76,7 +76,7 @@ def test_healthz_needs_no_token(server: Server) -> None:
     data = reply.json()
     assert reply.status == 200 and isinstance(data, dict)
     assert data["status"] == "ok" and data["audit"] == "ok"
-    assert [p["id"] for p in data["packs"]] == ["catalog", "cn-mofcom", "us-ear"]
+    assert [p["id"] for p in data["packs"]] == ["catalog", "cn-mofcom", "cn-mofcom-origin", "us-ear", "us-ear-fdp"]
 
 
 @pytest.mark.parametrize("path", ["/v1/check", "/v1/check/batch", "/v1/reload"])
@@ -210,7 +210,7 @@ def test_metrics_count_requests_decisions_latency_and_packs(server: Server) -> N
     deny = next(line for line in text.splitlines() if line.startswith('compliance_decisions_total{decision="deny"}'))
     assert float(deny.split()[-1]) >= 1
     assert 'compliance_request_duration_seconds_bucket{endpoint="/v1/check",le="+Inf"}' in text
-    assert 'compliance_pack_info{pack="us-ear",version="0.2.0"' in text
+    assert 'compliance_pack_info{pack="us-ear",version="0.3.0"' in text
 
 
 def test_openapi_describes_every_endpoint(server: Server) -> None:

@@ -258,8 +258,8 @@ class DurableMatcher:
                 message = encode(line_facts, f"f{self._serial}")
                 self._fired = []
                 for ruleset in self._rulesets:
-                    # Every rule of a pack requires the line to be in that pack's scope (or reached by origin).
-                    if ruleset.pack in line_facts.scope or ruleset.pack in line_facts.origin_reach:
+                    # Every rule of a pack requires the line to be in that pack's scope: skip the others.
+                    if ruleset.pack in line_facts.scope:
                         self._run(ruleset, "assert", message)
                         self._run(ruleset, "retract", message)
                 out.append(tuple(sorted(set(self._fired))))

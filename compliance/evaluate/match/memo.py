@@ -201,8 +201,8 @@ class MemoMatcher:
             todo: list[int] = []
             keys: list[Key] = []
             for i, line in enumerate(facts):
-                if segment.pack not in line.scope and segment.pack not in line.origin_reach:
-                    continue  # every rule of the segment requires its pack's scope (or its reach by origin)
+                if segment.pack not in line.scope:
+                    continue  # every rule of the segment requires its pack's scope
                 key = segment.key(line)
                 hit = segment.cache.get(key)
                 if hit is None:

@@ -40,9 +40,10 @@ __all__ = [
     "date_number",
     "evaluate",
     "field_value",
-    "requires_origin",
+    "rule_owner_lists",
     "rule_parties",
     "scope_node",
+    "walk_atoms",
 ]
 
 Op = Literal["gt", "gte", "lt", "lte"]
@@ -104,7 +105,8 @@ LIST_FIELDS = (
     "party_hq_groups",
     "scope",
     "country_tests",
-    "origin_reach",
+    "party_owner_lists",
+    "exporter_lists",
 )
 
 
@@ -126,6 +128,7 @@ class CompiledRule:
     node: Node
     party_lists: tuple[str, ...] = ()  # lists whose listing makes the rule fire: their parties are named
     hq_groups: tuple[str, ...] = ()  # likewise for headquarters groups
+    owner_lists: tuple[str, ...] = ()  # likewise for lists whose entries own a party (the Affiliates rule)
 
     @property
     def id(self) -> str:
@@ -179,6 +182,10 @@ def condition_node(cond: Condition, pack: str) -> Node:
         # "Some country of the transaction satisfies ..." is answered per country in the enrich step (a
         # quantifier the matchers need not know): the line carries the ids of the tests that hold.
         parts.append(Has("country_tests", (country_test_id(cond.transaction_countries),)))
+    if cond.party_owner_lists:
+        parts.append(Has("party_owner_lists", _roles(cond.party_owner_lists, cond.party_roles)))
+    if cond.exporter_lists:
+        parts.append(Has("exporter_lists", tuple(cond.exporter_lists)))
     for sub in cond.all or ():
         parts.append(condition_node(sub, pack))
     if cond.any:
@@ -204,34 +211,39 @@ def country_tests(cond: Condition | None) -> Iterator[Condition]:
         yield from country_tests(sub)
 
 
-def requires_origin(cond: Condition) -> bool:
-    """The condition requires the item's origin (`origins` at the top or in `all`): the rule follows the goods."""
-    return bool(cond.origins) or any(requires_origin(sub) for sub in cond.all or ())
-
-
 def scope_node(packrule: PackRule) -> Node:
-    """The pack-scope test every rule carries. A rule that requires `origins` also applies where its pack
-    reaches the line only through the item's origin (``Scope.reexport_origins``)."""
-    pack = packrule.pack
-    if requires_origin(packrule.rule.when):
-        return Or((Has("scope", (pack,)), Has("origin_reach", (pack,))))
-    return Has("scope", (pack,))
+    """The pack-scope test every rule carries (a pack reaching a line only through an unknown origin is in the
+    line's scope too; the resolver tells them apart by ``LineFacts.reach``)."""
+    return Has("scope", (packrule.pack,))
 
 
 def rule_parties(cond: Condition | None) -> tuple[set[str], set[str]]:
     """Party lists and headquarters groups a condition requires, to say which party triggered a rule."""
+    lists, groups, _owners = _required_parties(cond)
+    return lists, groups
+
+
+def rule_owner_lists(cond: Condition | None) -> set[str]:
+    """Lists a condition requires to own a party (the Affiliates rule), to name the party and its owner."""
+    return _required_parties(cond)[2]
+
+
+def _required_parties(cond: Condition | None) -> tuple[set[str], set[str], set[str]]:
     lists: set[str] = set()
     groups: set[str] = set()
+    owners: set[str] = set()
     if cond is None:
-        return lists, groups
+        return lists, groups, owners
     lists.update(cond.party_lists or ())
     groups.update(cond.party_headquarters_groups or ())
+    owners.update(cond.party_owner_lists or ())
     # Only conditions that must hold name the party; a party test inside `any` may not be why it fired.
     for sub in cond.all or ():
-        sub_lists, sub_groups = rule_parties(sub)
+        sub_lists, sub_groups, sub_owners = _required_parties(sub)
         lists |= sub_lists
         groups |= sub_groups
-    return lists, groups
+        owners |= sub_owners
+    return lists, groups, owners
 
 
 def compile_rule(index: int, packrule: PackRule) -> CompiledRule:
@@ -244,8 +256,22 @@ def compile_rule(index: int, packrule: PackRule) -> CompiledRule:
     parts.append(Cmp("date", "gte", float(date_number(rule.effective_from))))
     if rule.effective_to is not None:
         parts.append(Cmp("date", "lte", float(date_number(rule.effective_to))))
-    lists, groups = rule_parties(rule.when)
-    return CompiledRule(index, packrule, And(tuple(parts)), tuple(sorted(lists)), tuple(sorted(groups)))
+    lists, groups, owners = _required_parties(rule.when)
+    return CompiledRule(
+        index, packrule, And(tuple(parts)), tuple(sorted(lists)), tuple(sorted(groups)), tuple(sorted(owners))
+    )
+
+
+def walk_atoms(node: Node) -> list[In | Has | Cmp]:
+    """The leaves of a predicate tree, in order."""
+    match node:
+        case In() | Has() | Cmp():
+            return [node]
+        case And(parts) | Or(parts):
+            return [a for n in parts for a in walk_atoms(n)]
+        case Not(part):
+            return walk_atoms(part)
+    raise TypeError(f"unknown predicate {node!r}")
 
 
 def evaluate(node: Node, facts: LineFacts) -> bool:

@@ -45,7 +45,6 @@ leaf = st.one_of(
     st.builds(
         Has, st.just("country_tests"), st.lists(st.sampled_from(TESTS), min_size=1, max_size=2, unique=True).map(tuple)
     ),
-    st.builds(Has, st.just("origin_reach"), st.just(("p",))),
 )
 trees: st.SearchStrategy[Node] = st.recursive(
     leaf,
@@ -71,7 +70,6 @@ def facts(draw: st.DrawFn) -> LineFacts:
         specs=specs,
         scope=frozenset({"p"}),
         country_tests=frozenset(draw(st.lists(st.sampled_from(TESTS), max_size=3, unique=True))),
-        origin_reach=frozenset(draw(st.sampled_from([(), ("p",)]))),
     )
 
 
