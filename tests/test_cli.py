@@ -60,7 +60,9 @@ def test_json_output_is_the_decision_contract() -> None:
         "rule_packs",
         "engine_version",
     } <= set(data)
-    assert data["lines"] == [{"line": 1, "decision": "deny", "product": "nvidia-h20", "control_codes": []}]
+    assert data["lines"] == [
+        {"line": 1, "decision": "deny", "product": "nvidia-h20", "control_codes": [], "normalized": []}
+    ]
     finding = data["findings"][0]
     assert {"rule_id", "pack", "effect", "outcome", "line", "party", "message", "citations", "license"} <= set(finding)
     assert {"id", "version", "sha256"} <= set(data["rule_packs"][0])

@@ -8,7 +8,8 @@ Three layers, all reported in one run:
    windows of one rule's versions and of one country's group membership, test cases naming unknown rules.
 3. **Static analysis** (here, warnings carrying both locations): rules that can never fire, rules shadowed
    by a wider rule with the same effect, rules whose effects contradict on the same condition and date,
-   rules in force only outside their pack's coverage.
+   rules in force only outside their pack's coverage, and end-use codes the transaction vocabulary accepts
+   that no rule tests (when the packs test end uses at all; codes documented as informational excepted).
 
 Static analysis works on the predicate trees of :mod:`compliance.evaluate.match.predicates`, the same trees both
 matchers evaluate. It is **sound**: "never fires", "shadowed" and "conflicting" are only said when proven.
@@ -31,11 +32,13 @@ from itertools import combinations
 from pathlib import Path
 
 from compliance.citations import check_citation
+from compliance.codes import check_control_code
 from compliance.errors import ExitCode, Location, PackError, Problem
 from compliance.evaluate.facts import Atom
-from compliance.evaluate.match.predicates import And, Cmp, Has, In, Node, Not, Or, condition_node
+from compliance.evaluate.match.predicates import And, Cmp, Has, In, Node, Not, Or, condition_node, scope_node
 from compliance.models.pack import (
     CatalogFile,
+    Condition,
     ControlCode,
     CountryGroupsFile,
     GroupMember,
@@ -44,6 +47,7 @@ from compliance.models.pack import (
     Rule,
     RulesFile,
 )
+from compliance.models.transaction import END_USE_CODES, INFORMATIONAL_END_USE_CODES
 from compliance.packs.files import ParsedFile
 from compliance.packs.load import collect_packs
 from compliance.packs.packset import PackRule, PackSet
@@ -130,30 +134,6 @@ def validate(roots: Sequence[str | Path]) -> ValidationReport:
 
 
 # --------------------------------------------------------------------------------------------- quality
-
-# US ECCN: category digit, product group letter, three digits, then paragraphs (`3A090.a`, `5A002.a.1.a`).
-_ECCN = re.compile(r"^(?:[0-9][A-EY][0-9]{3}(?:\.[a-z0-9]{1,3})*|EAR99)$")
-# Other jurisdictions: letters and digits in dot-separated segments, no empty segment.
-_GENERIC_CODE = re.compile(r"^[0-9A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*$")
-
-
-def check_control_code(pack: str, code: str) -> tuple[str, str | None] | None:
-    """``None`` when ``code`` has the shape of a control number of ``pack``'s jurisdiction, else (message, help)."""
-    if pack.startswith("us-"):
-        if _ECCN.match(code):
-            return None
-        fixed = code[:5].upper() + code[5:].lower()
-        hint = (
-            f"did you mean {fixed!r}?"
-            if fixed != code and _ECCN.match(fixed)
-            else (
-                "an ECCN is a digit, a letter A-E, three digits and lower-case paragraphs: `3A090.a`, `4A090`, `EAR99`"
-            )
-        )
-        return f"{code!r} is not a valid ECCN", hint
-    if _GENERIC_CODE.match(code):
-        return None
-    return f"{code!r} is not a valid control code", "letters and digits in dot-separated parts, e.g. `1C902.a`"
 
 
 def quality_problems(files: Iterable[ParsedFile]) -> list[Problem]:
@@ -328,6 +308,7 @@ _FIELD_KEYS = {
     "exporter_lists": "exporter_lists",
     "datacenter": "datacenter",
     "scope": "pack scope",
+    "country_tests": "transaction_countries",
 }
 
 
@@ -419,7 +400,7 @@ def _implies(a: Node, b: Node) -> bool:
 
 def _rule_node(pr: PackRule) -> Node:
     """The rule's condition with its scope, without its window (windows are compared as dates)."""
-    parts: list[Node] = [Has("scope", (pr.pack,)), condition_node(pr.rule.when, pr.pack)]
+    parts: list[Node] = [scope_node(pr), condition_node(pr.rule.when, pr.pack)]
     if pr.rule.unless is not None:
         parts.append(Not(condition_node(pr.rule.unless, pr.pack)))
     return And(tuple(parts))
@@ -476,7 +457,49 @@ def analyse(packset: PackSet) -> list[Problem]:
     for rules in by_pack.values():
         for a, b in combinations(rules, 2):
             out += _pair(a, b, nodes)
+    out += _untested_vocabulary(packset)
     return out
+
+
+def _end_uses(cond: Condition | None) -> set[str]:
+    if cond is None:
+        return set()
+    found: set[str] = set(cond.end_use_codes or ())
+    for sub in [*(cond.any or ()), *(cond.all or ()), *([cond.not_] if cond.not_ is not None else [])]:
+        found |= _end_uses(sub)
+    return found
+
+
+def _untested_vocabulary(packset: PackSet) -> list[Problem]:
+    """An end-use code a transaction may declare but no rule tests is silently ignored: say so.
+
+    Only for pack sets that test end uses at all (a pack set about something else does not claim the
+    vocabulary); informational codes (``INFORMATIONAL_END_USE_CODES``) are exempt by documentation."""
+    tested: set[str] = set()
+    first: dict[str, Location] = {}
+    for pr in packset.rules:
+        found = _end_uses(pr.rule.when) | _end_uses(pr.rule.unless)
+        if found:
+            first.setdefault(pr.pack, pr.location)
+        tested |= found
+    if not tested:
+        return []
+    metas = {p.meta.id: p.location for p in packset.packs}
+    pack = sorted(first)[0]
+    at = metas.get(pack, first[pack])
+    return [
+        Problem(
+            at,
+            "untested-vocabulary",
+            f"end-use code {code!r} is accepted in transactions but no rule tests it: an order declaring it is "
+            "decided as if it had not",
+            level="warning",
+            help="add a rule that tests it, or document it as informational (INFORMATIONAL_END_USE_CODES in "
+            "compliance/models/transaction.py)",
+        )
+        for code in END_USE_CODES
+        if code not in tested and code not in INFORMATIONAL_END_USE_CODES
+    ]
 
 
 def _coverage(pr: PackRule, meta: PackMeta, meta_at: Location) -> list[Problem]:

@@ -33,6 +33,7 @@ from compliance.evaluate.resolve import (
     license_facts,
     line_value,
     resolve_line,
+    unnamed_listings,
     worst,
 )
 from compliance.evaluate.result import RecordResult
@@ -81,15 +82,14 @@ class Engine:
         self._rule_lists: dict[str, tuple[str, ...]] = {
             r.packrule.rule.id: tuple(r.party_lists) for r in self.rules if r.party_lists
         }
-        # Packs whose rules name each party list (a listed party matters where one of them covers the order).
-        self._list_users: dict[str, set[str]] = {}
-        for r in self.rules:
-            for list_id in r.party_lists:
-                self._list_users.setdefault(list_id, set()).add(r.packrule.pack)
         # Rules past an unconfirmed end are matched too, as shadows (evaluate/horizon.py).
         self._horizon = Horizon(packset, self.rules)
         self._enricher = Enricher(packset, self.clearances)
         self._citations = _citations(packset)
+        self._lists = {lid: (pl.title, pl.pack) for lid, pl in packset.party_lists.items()}
+        self._follows = {p.meta.id: tuple(p.meta.scope.origins) for p in packset.packs}
+        # A complement pack (us-ear-fdp) stands for the pack it complements when deciding whose lists apply.
+        self._stands_for = {p.meta.id: p.meta.scope.complement_of for p in packset.packs if p.meta.scope.complement_of}
         for shadow in self._horizon.shadows:
             original = self.rules[self._horizon.shadow_source(shadow.index)].packrule.rule
             self._citations[id(shadow.packrule.rule)] = self._citations[id(original)]
@@ -254,13 +254,13 @@ class Engine:
             )
             fired = [() for _ in lines]
         licenses = license_facts(tx, self.packset.catalog) if tx.licenses else ()
-        findings: list[FindingValue] = list(shared)
-        line_values = []
-        per_line: list[list[FindingValue]] = []
+        resolved = []
         for line, indexes in zip(lines, fired, strict=True):
             real, shadows = self._horizon.split(indexes)
             applied = [self.rules[i] for i in real]
-            line_findings = resolve_line(tx, on, line, applied, parties, licenses, self._citations)
+            line_findings = resolve_line(
+                tx, on, line, applied, parties, licenses, self._citations, lines, self._follows
+            )
             if line.hs_candidates or line.hs_conflict:
                 line_findings += hs_findings(line, self._covers(tx, line))
             if self._horizon.involved(applied, shadows):
@@ -271,16 +271,23 @@ class Engine:
                     shadows,
                     line_findings,
                     shared,
-                    self._resolver(tx, on, line, parties, licenses),
+                    self._resolver(tx, on, line, parties, licenses, lines),
                     self._reviewed.get,
                 )
             self._attach_matches(line_findings, parties)
+            resolved.append((line, line_findings))
+        if parties.listed:
+            # A listed party no rule named, in whatever role, is reviewed (lists of packs that apply).
+            in_play = frozenset(q for line in lines for p in line.facts.scope for q in (p, self._stands_for.get(p, p)))
+            everything = [f for _line, fs in resolved for f in fs] + shared
+            unnamed = unnamed_listings(parties, everything, self._lists, in_play, self._citations)
+            self._attach_listing_matches(unnamed, parties)
+            shared += unnamed
+        findings: list[FindingValue] = list(shared)
+        line_values = []
+        for line, line_findings in resolved:
             findings.extend(line_findings)
-            per_line.append(line_findings)
-        unruled = self._unruled_listings(parties, findings, lines)
-        findings.extend(unruled)
-        for line, line_findings in zip(lines, per_line, strict=True):
-            line_values.append(line_value(line, line_findings, [*shared, *unruled]))
+            line_values.append(line_value(line, line_findings, shared))
         findings.sort(key=_finding_order)
         return DecisionValue(
             transaction_id=tx.id,
@@ -300,13 +307,19 @@ class Engine:
         return covers
 
     def _resolver(
-        self, tx: Transaction, on: dt.date, line: Line, parties: PartyFacts, licenses: tuple[LicenseFacts, ...]
+        self,
+        tx: Transaction,
+        on: dt.date,
+        line: Line,
+        parties: PartyFacts,
+        licenses: tuple[LicenseFacts, ...],
+        lines: Sequence[Line],
     ) -> Callable[[Sequence[CompiledRule]], list[FindingValue]]:
         """Findings of some rules on ``line`` without the engine's own checks (for the horizon's shadows)."""
         bare = dataclasses.replace(line, unclassified=False, code_conflict=None)
 
         def resolve(rules: Sequence[CompiledRule]) -> list[FindingValue]:
-            return resolve_line(tx, on, bare, rules, parties, licenses, self._citations)
+            return resolve_line(tx, on, bare, rules, parties, licenses, self._citations, lines, self._follows)
 
         return resolve
 
@@ -387,40 +400,15 @@ class Engine:
             match=self._match(name, country, hit),
         )
 
-    def _unruled_listings(
-        self, parties: PartyFacts, findings: list[FindingValue], lines: list[Line]
-    ) -> list[FindingValue]:
-        """Fail closed: a party that *is* a listed entry, on a list that a pack covering the order uses, but that no
-        rule applied to (its role is one no rule names: a forwarder, `other`), is held for review."""
-        named = {p for f in findings if f.pack != "engine" for p in f.parties}
-        in_scope = {pack for line in lines for pack in line.facts.scope}
-        out: list[FindingValue] = []
-        seen: set[tuple[str, str]] = set()
-        for list_id, hits in sorted(parties.hits.items()):
-            listing = self.packset.party_lists[list_id]
-            if not (self._list_users.get(list_id, {listing.pack}) & in_scope):
-                continue
-            for name, country, hit in hits:
-                if name in named or (name, list_id) in seen:
-                    continue
-                seen.add((name, list_id))
-                out.append(
-                    FindingValue(
-                        "engine.listed-party-unruled",
-                        "engine",
-                        "engine",
-                        "review",
-                        None,
-                        (name,),
-                        f"Party on {listing.title} in a role no rule covers",
-                        f"Party {name!r}: {hit.why} on {listing.title}, but no rule of pack {listing.pack} applies to "
-                        "it in its role on this order. A listed party anywhere in a transaction is reviewed before "
-                        "shipping.",
-                        self._citations[id(hit.entry)],
-                        match=self._match(name, country, hit),
-                    )
-                )
-        return out
+    def _attach_listing_matches(self, findings: list[FindingValue], parties: PartyFacts) -> None:
+        """An `engine.listed-party` review explains the listed party's match, as a rule finding does."""
+        for f in findings:
+            name = f.parties[0] if f.parties else None
+            for hits in parties.hits.values():
+                hit = next(((n, c, h) for n, c, h in hits if n == name), None)
+                if hit is not None:
+                    f.match = self._match(*hit)
+                    break
 
     def _attach_matches(self, findings: list[FindingValue], parties: PartyFacts) -> None:
         """A finding of a rule triggered by a party list explains the (first) listed party's match."""

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from compliance.models.pack import PartyEntry, Product
-from compliance.models.transaction import Item
+from compliance.models.transaction import Item, Transaction
 from compliance.screening.clearances import Verdict
 from compliance.screening.index import ScreenHit
 
-__all__ = ["Atom", "Datacenter", "Line", "LineFacts", "PartyFacts"]
+__all__ = ["Atom", "Datacenter", "Line", "LineFacts", "PartyFacts", "transaction_countries"]
 
 # A value in a set-valued fact: a plain id (`D:5`, `us-entity-list`) or a pair (`("us-ear", "3A090")` for a
 # control code of a pack, `("us-entity-list", "end_user")` for a listing in a role).
@@ -48,7 +48,15 @@ class LineFacts:
     end_uses: frozenset[str] = frozenset()
     party_lists: frozenset[Atom] = frozenset()  # list ids, and (list id, role) pairs
     party_hq_groups: frozenset[Atom] = frozenset()  # group ids, and (group id, role) pairs
-    scope: frozenset[str] = frozenset()  # ids of the packs whose scope covers this line
+    # Ids of the packs whose scope covers this line, including `reach`.
+    scope: frozenset[str] = frozenset()
+    # Ids of the `transaction_countries` conditions that hold for some country of the transaction (the
+    # destination, ultimate consignees' and end users' countries): answered in the enrich step, like groups.
+    country_tests: frozenset[str] = frozenset()
+    # Packs in `scope` only because they follow the goods (`Scope.origins`) and the item's origin is not given:
+    # their rules are matched as if the origin were one they follow, and the resolver makes any that apply a
+    # review. Not a matcher field: read by the resolver only.
+    reach: frozenset[str] = frozenset()
     # Lists whose entries own 50% or more of a party (aggregate, or an unknown share), and (list id, role) pairs:
     # the Affiliates rule (compliance/evaluate/ownership.py).
     party_owner_lists: frozenset[Atom] = frozenset()
@@ -78,6 +86,9 @@ class PartyFacts:
     exporter_lists: frozenset[Atom] = frozenset()
     exporter_entries: Mapping[str, tuple[PartyEntry, ...]] = field(default_factory=dict)
     exporter_possible: tuple[tuple[str, ScreenHit], ...] = ()
+    # Every exact listing, in whatever role: (party name, role, list id, entry). A listed party that no rule
+    # names is still reviewed (a listed forwarder is not a pass).
+    listed: tuple[tuple[str, str, str, PartyEntry], ...] = ()
 
 
 @dataclass(slots=True)
@@ -89,10 +100,20 @@ class Line:
     codes: tuple[tuple[str, str], ...]  # (pack, code) in the order they were found, for the decision
     facts: LineFacts
     unclassified: bool
-    code_conflict: tuple[str, str] | None  # (ECCN on the order, ECCN in the catalog)
+    code_conflict: tuple[str, str, str] | None  # (pack, code on the order, code in the catalog)
     hs_candidates: tuple[Product, ...] = ()  # products an HS code relates to without classifying (evaluate/hs.py)
     hs_conflict: str | None = None  # why the HS code contradicts the product the order names
 
     @property
     def number(self) -> int:
         return self.item.line
+
+
+def transaction_countries(tx: Transaction) -> tuple[str, ...]:
+    """The countries the goods are for: the destination, then the countries of the ultimate consignees and end
+    users, without repeats. A purchaser's or intermediate consignee's country is not one (an intermediate
+    consignee is transit: 15 CFR 734.13(c)); a consignee or end user elsewhere is where the goods go
+    (reexport, 734.14; 746.7(e) with 31 CFR 560.204 for Iran)."""
+    countries = [tx.destination]
+    countries += [p.country for p in tx.parties if p.role in ("ultimate_consignee", "end_user")]
+    return tuple(dict.fromkeys(countries))

@@ -96,7 +96,7 @@ class Horizon:
         """A ``law-past-review`` notice for each pack with rules that covers a line and was reviewed before ``on``."""
         covered: set[str] = set()
         for line in lines:
-            covered |= line.facts.scope
+            covered |= line.facts.scope - line.facts.reach  # not packs that only may reach it (unknown origin)
         return tuple(
             NoticeValue(
                 LAW_PAST_REVIEW,

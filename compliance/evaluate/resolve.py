@@ -3,10 +3,14 @@
 1. Every applicable rule yields a finding on its line.
 2. ``deny`` -> the line is denied.
 3. ``license_required`` -> allowed only if a licence on file covers it (authority, date, product or
-   control code, destination, party); otherwise denied, naming the authority and review policy.
+   control code, countries, parties, end uses, quantity and value: :mod:`compliance.evaluate.licenses`);
+   review when a licence may cover it but a term cannot be checked; otherwise denied, naming the authority,
+   the review policy and why each licence on file does not cover it.
 4. ``review`` -> held for a compliance officer.
-5. Fail closed: an unclassified item, a possible party-list match, a date outside a pack's coverage
-   or a matching error is a ``review`` finding the engine adds itself (rule ids ``engine.*``).
+5. Fail closed: an unclassified item, a possible party-list match, a listed party that no rule named (in
+   any role), a pack that may reach an item only through its origin with no rule deciding it, a date
+   outside a pack's coverage or a matching error is a ``review`` finding the engine adds itself
+   (rule ids ``engine.*``).
 6. A line's decision is the worst of its findings and the transaction-wide findings
    (deny > review > allow); the transaction's decision is the worst of its lines. No finding -> allow.
 """
@@ -15,20 +19,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
-from compliance.evaluate.exceptions import exception_covers, exception_refusal
 from compliance.evaluate.facts import Line, PartyFacts
+from compliance.evaluate.licenses import LicenseFacts, Verdict, check_license, license_facts
 from compliance.evaluate.match.predicates import CompiledRule
 from compliance.evaluate.ownership import describe_owned
 from compliance.evaluate.values import CitationValue, FindingValue, LineValue
 from compliance.models.decision import Outcome
 from compliance.models.pack import LicenseRule, PartyEntry
-from compliance.models.transaction import License, Transaction
-from compliance.packs.catalog import Catalog
-from compliance.screening.index import normalize_name
+from compliance.models.transaction import Transaction
 
-__all__ = ["SEVERITY", "LicenseFacts", "engine_finding", "license_facts", "line_value", "resolve_line", "worst"]
+__all__ = [
+    "SEVERITY",
+    "LicenseFacts",
+    "engine_finding",
+    "license_facts",
+    "line_value",
+    "resolve_line",
+    "unnamed_listings",
+    "worst",
+]
 
 SEVERITY: dict[str, int] = {"allow": 0, "review": 1, "deny": 2}
 
@@ -51,64 +61,6 @@ def engine_finding(
     citations: Sequence[CitationValue] = (),
 ) -> FindingValue:
     return FindingValue(rule_id, "engine", "engine", "review", line, parties, title, message, tuple(citations))
-
-
-@dataclass(slots=True)
-class LicenseFacts:
-    """A licence on file with its lists resolved once per transaction (catalog ids, normalised names)."""
-
-    license: License
-    products: frozenset[str] | None
-    eccns: frozenset[str] | None
-    destinations: frozenset[str] | None
-    parties: frozenset[str] | None
-
-
-def license_facts(tx: Transaction, catalog: Catalog) -> tuple[LicenseFacts, ...]:
-    out = []
-    for lic in tx.licenses:
-        products = None
-        if lic.products is not None:
-            ids = set()
-            for name in lic.products:
-                product = catalog.resolve(name)
-                ids.add(product.id if product else name)
-            products = frozenset(ids)
-        out.append(
-            LicenseFacts(
-                lic,
-                products,
-                frozenset(lic.eccns) if lic.eccns is not None else None,
-                frozenset(lic.destinations) if lic.destinations is not None else None,
-                frozenset(normalize_name(p) for p in lic.parties) if lic.parties is not None else None,
-            )
-        )
-    return tuple(out)
-
-
-def _covers(
-    lic: LicenseFacts, rule: LicenseRule, on: dt.date, tx: Transaction, line: Line, parties: tuple[str, ...], pack: str
-) -> bool:
-    terms = lic.license
-    if terms.authority != rule.authority or not (terms.valid_from <= on <= terms.valid_to):
-        return False
-    if terms.exception is not None and not exception_covers(terms, rule, on, line):
-        return False  # a licence exception (NAC/ACA) covers only the rules and lines it is made for
-    if lic.destinations is not None and tx.destination not in lic.destinations:
-        return False
-    if lic.products is not None and (line.product is None or line.product.id not in lic.products):
-        return False
-    # Line codes include parent paragraphs, so a licence for 3A090 covers a 3A090.a line.
-    if lic.eccns is not None and not any((pack, code) in line.facts.codes for code in lic.eccns):
-        return False
-    if lic.parties is not None:
-        if not parties:
-            # A licence restricted to named parties covers the order only if every party is named.
-            if not all(normalize_name(p.name) in lic.parties for p in tx.parties):
-                return False
-        elif not all(normalize_name(p) in lic.parties for p in parties):
-            return False
-    return True
 
 
 def _with_listings(
@@ -138,8 +90,15 @@ def resolve_line(
     parties: PartyFacts,
     licenses: tuple[LicenseFacts, ...],
     citations: Mapping[int, tuple[CitationValue, ...]],
+    lines: Sequence[Line] = (),
+    follows: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[FindingValue]:
-    """The findings on one line. ``citations`` maps ``id()`` of a rule or party entry to its citations."""
+    """The findings on one line. ``citations`` maps ``id()`` of a rule or party entry to its citations;
+    ``lines`` are all the transaction's lines (a licence's quantity and value cover them together);
+    ``follows`` maps a pack id to the origins its scope follows (for lines it reaches only through an unknown
+    origin, whose findings are reviews)."""
+    lines = lines or (line,)
+    reach = line.facts.reach
     findings: list[FindingValue] = []
     for compiled in fired:
         rule = compiled.packrule.rule
@@ -166,24 +125,39 @@ def resolve_line(
             message = f"{message} Owned by listed parties: {describe_owned(owned)}."
         if isinstance(rule, LicenseRule):
             authority, review_policy = rule.authority, rule.review_policy
-            covering = next((lic for lic in licenses if _covers(lic, rule, on, tx, line, named, pack)), None)
+            verdicts: list[tuple[LicenseFacts, Verdict]] = []
+            for lic in licenses:
+                verdict = check_license(lic, rule, on, tx, line, lines, named, pack)
+                verdicts.append((lic, verdict))
+                if verdict.status == "covers":
+                    break
+            covering = next((lic for lic, v in verdicts if v.status == "covers"), None)
+            unsure = [(lic, v) for lic, v in verdicts if v.status == "unsure"]
             if covering is not None:
                 outcome, license_id = "allow", covering.license.id
                 message = f"{message} Covered by licence {covering.license.id} ({covering.license.authority})."
+            elif unsure:
+                outcome = "review"
+                why = "; ".join(f"licence {lic.license.id} may cover it, but {v.reason}" for lic, v in unsure)
+                message = f"{message} Licence required from {authority}: {why}. Confirm before shipping."
             else:
                 outcome = "deny"
                 policy = f"; licence review policy: {review_policy}" if review_policy else ""
                 message = f"{message} Licence required from {authority}{policy}; no licence on file covers this line."
-                refused = [
-                    why
-                    for lic in licenses
-                    if lic.license.authority == rule.authority
-                    and (why := exception_refusal(lic.license, rule, on, line)) is not None
-                ]
-                if refused:
-                    message = f"{message} Licence exceptions on file that do not apply: {'; '.join(refused)}."
+                if verdicts:
+                    why = "; ".join(f"{lic.license.id} {v.reason}" for lic, v in verdicts)
+                    message = f"{message} Licences on file: {why}."
         else:
             outcome = "deny" if rule.effect == "deny" else "review"
+        if pack in reach and outcome != "allow":
+            # The pack follows goods of some origins and the order does not give this item's: the engine cannot
+            # tell whether the rule applies, so it says so (review) rather than deciding either way.
+            of = " or ".join((follows or {}).get(pack, ())) or "a followed"
+            outcome = "review"
+            message = (
+                f"The item's origin is not given; pack {pack} follows goods of {of} origin wherever they are, and "
+                f"if this item is one, this applies: {message} Give the item's `origin` to decide."
+            )
         findings.append(
             FindingValue(
                 rule.id,
@@ -209,18 +183,20 @@ def resolve_line(
                 "engine.unclassified-item",
                 line.number,
                 "Item not classified",
-                f"Line {line.number}: {what}no control number (eccn) is given, so no rule can be applied with "
-                "confidence. Classify the item (give `eccn`, e.g. `EAR99`, or a catalog product) before shipping.",
+                f"Line {line.number}: {what}no control number (eccn) is given for the law that applies, so no rule "
+                "can be applied with confidence. Classify the item (give `eccn`, e.g. `EAR99`, `control_codes` "
+                "for other jurisdictions, or a catalog product) before shipping.",
             )
         )
     if line.code_conflict is not None:
-        given, catalog_code = line.code_conflict
+        conflict_pack, given, catalog_code = line.code_conflict
+        what = "ECCN" if conflict_pack.startswith("us-") else f"{conflict_pack} control code"
         findings.append(
             engine_finding(
                 "engine.classification-conflict",
                 line.number,
                 "Classification differs from catalog",
-                f"Line {line.number}: the order says ECCN {given} but the catalog classifies "
+                f"Line {line.number}: the order says {what} {given} but the catalog classifies "
                 f"{line.product.name if line.product else 'the product'} as {catalog_code}; both were applied. "
                 "Confirm the classification.",
             )
@@ -234,4 +210,47 @@ def line_value(line: Line, findings: Sequence[FindingValue], shared: Sequence[Fi
         worst(f.outcome for f in [*findings, *shared]),
         line.product.id if line.product else None,
         line.codes,
+        line.item.normalized,
     )
+
+
+def unnamed_listings(
+    parties: PartyFacts,
+    findings: Sequence[FindingValue],
+    lists: Mapping[str, tuple[str, str]],
+    packs_in_play: frozenset[str],
+    citations: Mapping[int, tuple[CitationValue, ...]],
+) -> list[FindingValue]:
+    """A party listed exactly on a list of a pack that applies to the order, in a role no rule named it in
+    (a listed freight forwarder, an `other` party): review, never a pass. One finding per party and role, naming
+    every listing. ``lists`` maps list id -> (title, pack)."""
+    # Named by a rule; an engine review (a possible match on another entry) does not settle an exact listing.
+    named = {name for f in findings if f.pack != "engine" for name in f.parties}
+    grouped: dict[tuple[str, str], list[tuple[str, PartyEntry]]] = {}
+    for name, role, list_id, entry in parties.listed:
+        title, pack = lists[list_id]
+        if name in named or pack not in packs_in_play:
+            continue
+        found = grouped.setdefault((name, role), [])
+        if all(e is not entry for _t, e in found):
+            found.append((title, entry))
+    out: list[FindingValue] = []
+    for (name, role), found in grouped.items():
+        where = "; ".join(f"{_listed(entry)} on {title}" for title, entry in found)
+        cites: list[CitationValue] = []
+        for _title, entry in found:
+            cites.extend(c for c in citations[id(entry)] if c not in cites)
+        out.append(
+            engine_finding(
+                "engine.listed-party",
+                None,
+                f"Listed party in the order ({role.replace('_', ' ')})",
+                f"Party {name!r} ({role}) matches {where}, and no rule applied to it in that role. A listed party "
+                "anywhere in the order must be reviewed: a licence requirement tied to the listing may reach it in "
+                "another role, and a listed forwarder or other party is a red flag (15 CFR part 732 Supplement "
+                "No. 3). Confirm its role before shipping.",
+                parties=(name,),
+                citations=cites,
+            )
+        )
+    return out

@@ -19,6 +19,7 @@ from compliance.models.decision import (
     Decision,
     Finding,
     LineDecision,
+    Normalization,
     Notice,
     Outcome,
     PackRef,
@@ -107,6 +108,7 @@ class LineValue:
     decision: Outcome
     product: str | None
     control_codes: tuple[tuple[str, str], ...]  # (pack, code); rendered as the contract's `pack:code`
+    normalized: tuple[tuple[str, str, str], ...] = ()  # (field, given, used) for each normalised code
 
 
 @dataclass(slots=True)
@@ -216,7 +218,14 @@ def to_model(d: DecisionValue) -> Decision:
         decision=d.decision,
         as_of=d.as_of,
         lines=[
-            construct(LineDecision, line=ld.line, decision=ld.decision, product=ld.product, control_codes=_codes(ld))
+            construct(
+                LineDecision,
+                line=ld.line,
+                decision=ld.decision,
+                product=ld.product,
+                control_codes=_codes(ld),
+                normalized=[construct(Normalization, field=f, given=g, used=u) for f, g, u in ld.normalized],
+            )
             for ld in d.lines
         ],
         findings=[_finding_model(f) for f in d.findings],
@@ -255,7 +264,13 @@ def to_jsonable(d: DecisionValue) -> dict[str, object]:
         "decision": d.decision,
         "as_of": d.as_of.isoformat(),
         "lines": [
-            {"line": ld.line, "decision": ld.decision, "product": ld.product, "control_codes": _codes(ld)}
+            {
+                "line": ld.line,
+                "decision": ld.decision,
+                "product": ld.product,
+                "control_codes": _codes(ld),
+                "normalized": [{"field": f, "given": g, "used": u} for f, g, u in ld.normalized],
+            }
             for ld in d.lines
         ],
         "findings": [_finding_json(f) for f in d.findings],

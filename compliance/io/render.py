@@ -84,6 +84,8 @@ def render_decision(decision: Decision, source: str | None = None) -> str:
     for ld in decision.lines:
         product = f" {ld.product}" if ld.product else ""
         lines.append(f"  line {ld.line}{product}: {ld.decision.upper()}")
+        for norm in ld.normalized:
+            lines.append(f"    read {norm.field} {norm.given!r} as {norm.used!r} (letter case, full width, spaces)")
         line_findings = [f for f in decision.findings if f.line == ld.line]
         if not line_findings:
             lines.append("    no rule applies")

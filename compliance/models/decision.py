@@ -14,7 +14,17 @@ from pydantic import Field
 from compliance.models._base import Contract
 from compliance.models.pack import Citation
 
-__all__ = ["SCHEMA_VERSION", "Decision", "Finding", "LineDecision", "Notice", "Outcome", "PackRef", "PartyMatch"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Decision",
+    "Finding",
+    "LineDecision",
+    "Normalization",
+    "Notice",
+    "Outcome",
+    "PackRef",
+    "PartyMatch",
+]
 
 SCHEMA_VERSION = "1"
 
@@ -78,11 +88,24 @@ class Finding(Contract):
     )
 
 
+class Normalization(Contract):
+    """A value on the order that the engine read in canonical form (letter case, full width, whitespace)."""
+
+    field: str = Field(description="The item field, e.g. `eccn` or `control_codes.CN`.")
+    given: str = Field(description="What the order said, e.g. `3a090.a`.")
+    used: str = Field(description="What the engine used, e.g. `3A090.a`.")
+
+
 class LineDecision(Contract):
     line: int
     decision: Outcome
     product: str | None = Field(default=None, description="Catalog product the line resolved to.")
     control_codes: list[str] = Field(default_factory=list, description="Control codes used, as `pack:code`.")
+    normalized: list[Normalization] = Field(
+        default_factory=list,
+        description="Control numbers on the order the engine normalised (letter case, full-width characters, "
+        "surrounding whitespace only), with what was given and what was used.",
+    )
 
 
 class PackRef(Contract):

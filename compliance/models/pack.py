@@ -9,8 +9,9 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
+from compliance.codes import number_as_code
 from compliance.models._base import Contract, CountryCode, IsoDate
 from compliance.models.transaction import Activity, EndUseCode, PartyRole
 
@@ -46,7 +47,18 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_len
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+\.[a-z0-9-]+\.[a-z0-9][a-z0-9.-]*$", max_length=120)]
 GroupId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9:._-]*$", max_length=40)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Za-z0-9.]*$", max_length=30)]
+
+
+def _code_text(value: object) -> object:
+    """YAML reads an unquoted `3E001` as the number 30.0: refuse it where it stands, saying what to write."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        guess = number_as_code(float(value))
+        quoted = f'"{guess}"' if guess else "the code"
+        raise ValueError(f"{value!r} was read as a number, not a control number; quote it: {quoted}")
+    return value
+
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Za-z0-9.]*$", max_length=30), BeforeValidator(_code_text)]
 SpecName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Authority = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0-9-]{2,20}$")]
 
@@ -102,6 +114,12 @@ class Condition(Contract):
     party_roles: list[PartyRole] | None = Field(
         default=None, description="Restrict `party_lists`/`party_headquarters_groups` to parties in these roles."
     )
+    transaction_countries: Condition | None = Field(
+        default=None,
+        description="At least one country of the transaction (the destination, or the country of an ultimate "
+        "consignee or end user) satisfies this condition as if it were the destination. Only `destinations`, "
+        "`destination_groups`, `any`, `all` and `not` may appear inside; groups are taken as of the date.",
+    )
     any: list[Condition] | None = Field(default=None, description="At least one of these conditions holds.")
     all: list[Condition] | None = Field(default=None, description="Every one of these conditions holds.")
     not_: Condition | None = Field(default=None, alias="not", description="This condition does not hold.")
@@ -133,7 +151,24 @@ class Condition(Contract):
             raise ValueError(
                 "`party_roles` restricts `party_lists`, `party_headquarters_groups` or `party_owner_lists`; give one"
             )
+        if self.transaction_countries is not None:
+            outside = _not_country_keys(self.transaction_countries)
+            if outside:
+                raise ValueError(
+                    f"`transaction_countries` tests countries only; move {', '.join(f'`{k}`' for k in outside)} "
+                    "out of it (allowed inside: destinations, destination_groups, any, all, not)"
+                )
         return self
+
+
+_COUNTRY_KEYS = frozenset({"destinations", "destination_groups", "any", "all", "not_"})
+
+
+def _not_country_keys(cond: Condition) -> list[str]:
+    out = sorted(k for k in cond.model_fields_set if k not in _COUNTRY_KEYS)
+    for sub in [*(cond.any or ()), *(cond.all or ()), *([cond.not_] if cond.not_ else [])]:
+        out += [k for k in _not_country_keys(sub) if k not in out]
+    return out
 
 
 class _RuleBase(Contract):
@@ -200,11 +235,17 @@ class Scope(Contract):
     """When an order line is subject to a pack's jurisdiction: any of these holds.
 
     With no exporter given, a line is also in scope when its origin is unknown or is one of
-    ``exporter_countries`` (fail closed: the goods may be leaving that country).
+    ``exporter_countries`` (fail closed: the goods may be leaving that country). A pack that follows the goods
+    (``origins``) and whose scope a line misses only because the item's origin is not given may still reach
+    it: its rules are matched, and any that would apply are reviews saying the origin decides it.
     """
 
     exporter_countries: list[CountryCode] = Field(default_factory=list, description="Exports from these countries.")
-    origins: list[CountryCode] = Field(default_factory=list, description="Items originating in these countries.")
+    origins: list[CountryCode] = Field(
+        default_factory=list,
+        description="Items originating in these countries, wherever they are exported from. For an item whose origin "
+        "is not given, the pack's rules that would apply are reviews (the origin decides them).",
+    )
     controlled_products: bool = Field(
         default=False, description="Catalog products with a control code in this jurisdiction, wherever they are."
     )

@@ -8,14 +8,25 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from compliance.codes import hs_code_shape
+from compliance.codes import JURISDICTIONS, CodeError, hs_code_shape, normalize_code
 from compliance.models._base import Contract, CountryCode, IsoDate
 
 __all__ = [
     "ACTIVITIES",
     "END_USE_CODES",
+    "GOVERNED_ROLES",
+    "INFORMATIONAL_END_USE_CODES",
     "PARTY_ROLES",
     "Activity",
     "EndUseCode",
@@ -66,6 +77,15 @@ END_USE_CODES: tuple[str, ...] = (
     "technical_analysis",
     "civil",
 )
+# Codes that record what the customer declared but that no law in the bundled packs attaches a consequence
+# to: `compliance validate` does not ask for a rule testing them. Every other code must be tested by a rule
+# (a code the engine accepts and ignores would be a silent allow).
+INFORMATIONAL_END_USE_CODES: tuple[str, ...] = ("civil",)
+
+# The roles a licence governs: a licence names its purchaser, intermediate and ultimate consignees and end
+# users (15 CFR 748.5(c)-(f); the Entity List licence requirement attaches to these roles, 744.11(a)). A
+# freight forwarder or other party is not a party a licence names.
+GOVERNED_ROLES: tuple[str, ...] = ("purchaser", "intermediate_consignee", "ultimate_consignee", "end_user")
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -83,6 +103,37 @@ HsCodeText = Annotated[str, BeforeValidator(_hs_code)]
 Subdivision = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")]
 SpecName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 _NUMBER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _eccn(value: object) -> object:
+    """A US ECCN or `EAR99`, in canonical form (see compliance.codes: case, full width, whitespace only)."""
+    return normalize_code(value, "US") if value is not None else None
+
+
+def _foreign_codes(value: object) -> object:
+    """`{CN: "1c902.A"}` -> `{CN: "1C902.a"}`; a jurisdiction without a known code shape is refused."""
+    if not isinstance(value, dict):
+        return value  # the type error is pydantic's to report
+    out: dict[object, object] = {}
+    for key, code in value.items():
+        if key == "US":
+            raise ValueError("the US ECCN goes in `eccn`, not in `control_codes`")
+        if not isinstance(key, str) or key not in JURISDICTIONS:
+            known = ", ".join(k for k in JURISDICTIONS if k != "US")
+            hint = (
+                f"; did you mean {key.strip().upper()!r}?"
+                if isinstance(key, str) and key.strip().upper() in JURISDICTIONS
+                else ""
+            )
+            raise ValueError(f"no rule pack knows the control codes of {key!r}; known jurisdictions: {known}{hint}")
+        try:
+            out[key] = normalize_code(code, key)
+        except CodeError as exc:
+            raise ValueError(f"control_codes.{key}: {exc}") from None
+    return out
+
+
+Eccn = Annotated[str, BeforeValidator(_eccn)]
 
 
 class Exporter(Contract):
@@ -135,8 +186,11 @@ class Item(Contract):
     line: int = Field(ge=1, description="Line number on the order; unique within the transaction.")
     product: NonEmpty | None = Field(default=None, description="Catalog id or any catalog alias (e.g. `NVIDIA H20`).")
     description: str | None = Field(default=None, description="Free-text description.")
-    eccn: NonEmpty | None = Field(
-        default=None, description="US Export Control Classification Number, e.g. `3A090.a`, or `EAR99`."
+    eccn: Eccn | None = Field(
+        default=None,
+        description="US Export Control Classification Number, e.g. `3A090.a`, or `EAR99`. Letter case, full-width "
+        "characters and surrounding whitespace are normalised (and shown in the decision); anything else that is "
+        "not an ECCN is an input error. Omit it for an unclassified item (reviewed).",
     )
     origin: CountryCode | None = Field(default=None, description="Country of origin of the item (ISO 3166-1 alpha-2).")
     quantity: float = Field(gt=0, description="Quantity ordered.")
@@ -152,6 +206,42 @@ class Item(Contract):
         default=None,
         description="Designed or marketed for use in datacenters (3A090 Note 1); unknown when absent.",
     )
+    control_codes: Annotated[dict[str, str], BeforeValidator(_foreign_codes)] = Field(
+        default_factory=dict,
+        description='Control numbers of other jurisdictions, by jurisdiction: `{CN: "1C902.a"}` (PRC Dual-Use '
+        "Items Export Control List). Normalised like `eccn`; the US ECCN stays in `eccn`.",
+    )
+    # What the order said where the engine normalised it ({"eccn": "3a090.a"}), to show in the decision.
+    _given: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_given(cls, data: object, handler: ModelWrapValidatorHandler[Item]) -> Item:
+        item = handler(data)
+        if isinstance(data, dict):
+            given: dict[str, str] = {}
+            raw = data.get("eccn")
+            if isinstance(raw, str) and raw != item.eccn:
+                given["eccn"] = raw
+            raw_codes = data.get("control_codes")
+            if isinstance(raw_codes, dict):
+                for key, code in raw_codes.items():
+                    if isinstance(code, str) and item.control_codes.get(key) != code:
+                        given[f"control_codes.{key}"] = code
+            if given:
+                item._given = given
+        return item
+
+    @property
+    def normalized(self) -> tuple[tuple[str, str, str], ...]:
+        """(field, as given, as used) for each value the engine normalised."""
+        # Read the private store directly: pydantic's attribute fallback is slow, and this runs on every line.
+        given: dict[str, str] | None = (self.__pydantic_private__ or {}).get("_given")
+        if not given:
+            return ()
+        used = {"eccn": self.eccn or "", **{f"control_codes.{k}": v for k, v in self.control_codes.items()}}
+        return tuple((name, raw, used[name]) for name, raw in sorted(given.items()))
+
     hs_code: HsCodeText | None = Field(
         default=None,
         description="Customs tariff code: the 6-digit HS subheading, optionally with national digits (read in the "
@@ -175,12 +265,69 @@ class License(Contract):
     products: list[NonEmpty] | None = Field(
         default=None, description="Products covered (catalog ids or aliases); all when absent."
     )
-    eccns: list[NonEmpty] | None = Field(default=None, description="Control numbers covered; all when absent.")
-    destinations: list[CountryCode] | None = Field(default=None, description="Destinations covered; all when absent.")
-    parties: list[NonEmpty] | None = Field(default=None, description="Parties covered (names); all when absent.")
+    eccns: list[NonEmpty] | None = Field(
+        default=None,
+        description="Control numbers covered, in the authority's jurisdiction (ECCNs for `US-*`); all when absent. "
+        "Normalised like an item's `eccn`.",
+    )
+    destinations: list[CountryCode] | None = Field(
+        default=None,
+        description="Destinations covered; all when absent. The order's destination and the countries of its "
+        "ultimate consignees and end users must all be listed.",
+    )
+    parties: list[NonEmpty] | None = Field(
+        default=None,
+        description="Parties covered (names). When given, the order must name an ultimate consignee or end user, "
+        "and every purchaser, consignee and end user of the order must be on it. When absent, the licence "
+        "covers no requirement that a party triggered (an Entity List party must be named on the licence).",
+    )
     valid_from: IsoDate = Field(description="First day the licence is valid.")
     valid_to: IsoDate = Field(description="Last day the licence is valid.")
     note: str | None = Field(default=None, description="Free text, e.g. conditions attached to the licence.")
+    quantity: float | None = Field(
+        default=None,
+        gt=0,
+        description="Total quantity authorised (in the order's units); a transaction whose lines under this "
+        "licence exceed it is not covered. What earlier shipments used up is not tracked here.",
+    )
+    value: float | None = Field(
+        default=None,
+        gt=0,
+        description="Total value authorised, in `currency`; lines under this licence must carry `unit_value` in "
+        "the same currency, else the line is reviewed (no exchange rates at run time).",
+    )
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = Field(
+        default=None, description="ISO 4217 currency of `value`."
+    )
+    end_use_codes: list[EndUseCode] | None = Field(
+        default=None,
+        min_length=1,
+        description="End uses the licence authorises; the order's `end_use_codes` must all be among them (an "
+        "order that declares none is reviewed). Any end use when absent.",
+    )
+
+    @field_validator("eccns", mode="after")
+    @classmethod
+    def _codes(cls, codes: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if codes is None:
+            return None
+        authority = info.data.get("authority")
+        jurisdiction = authority[:2] if isinstance(authority, str) else ""
+        shapes = [jurisdiction] if jurisdiction in JURISDICTIONS else list(JURISDICTIONS)
+        out = []
+        for i, code in enumerate(codes):
+            last: CodeError | None = None
+            for shape in shapes:
+                try:
+                    out.append(normalize_code(code, shape))
+                    break
+                except CodeError as exc:
+                    last = exc
+            else:
+                assert last is not None
+                raise ValueError(f"eccns.{i}: {last.message}; {last.hint.replace('omit `eccn`', 'omit the code')}")
+        return out
+
     exception: Literal["NAC", "ACA"] | None = Field(
         default=None,
         description="A licence exception used instead of a licence (15 CFR 740.8 NAC/ACA); it covers only rules "
@@ -196,6 +343,8 @@ class License(Contract):
     def _window(self) -> License:
         if self.valid_to < self.valid_from:
             raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        if self.value is not None and self.currency is None:
+            raise ValueError("a licence `value` needs its `currency` (ISO 4217, e.g. USD)")
         if self.exception == "NAC" and self.notified is None:
             raise ValueError("a NAC entry needs `notified`: the day the NAC notification was submitted")
         if self.notified is not None and self.exception != "NAC":

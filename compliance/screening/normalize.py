@@ -37,6 +37,7 @@ from compliance.screening.orgtypes import (
     ABBREVIATIONS,
     BRANCH_WORDS,
     CONFUSABLES,
+    GENERIC_WORDS,
     HAN_BRANCH_WORDS,
     HAN_LEGAL_FORMS,
     HAN_PLACES,
@@ -223,8 +224,11 @@ def _strip_ends(tokens: list[str]) -> list[str]:
             break
         for n in range(min(_LONGEST_FORM, hi - lo), 0, -1):
             if tuple(tokens[lo : lo + n]) in PREFIX_LEGAL_FORMS or (n == 1 and tokens[lo] in STOPWORDS):
-                lo += n
-                changed = True
+                # A form before a name is dropped only when a distinctive word remains (`ab volvo` -> `volvo`):
+                # `A.B. Trading` must not become `trading`, which a licence for another "Trading" would cover.
+                if (n == 1 and tokens[lo] in STOPWORDS) or any(t not in GENERIC_WORDS for t in tokens[lo + n : hi]):
+                    lo += n
+                    changed = True
                 break
     return tokens[lo:hi]
 

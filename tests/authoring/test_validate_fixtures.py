@@ -101,6 +101,18 @@ EXPECTED: dict[str, list[tuple[str, int, int, str, str]]] = {
     "unknown-rule": [
         ("tests/cases.yaml", 7, 40, "error", "unknown-rule"),
     ],
+    "untested-vocabulary": [
+        ("pack.yaml", 2, 5, "warning", "untested-vocabulary")
+        for _code in (
+            "military_end_user",
+            "military_intelligence",
+            "supercomputer",
+            "advanced_node_ic",
+            "wmd",
+            "ai_training",
+            "technical_analysis",
+        )
+    ],
     "unknown-spec": [
         ("rules.yaml", 9, 9, "warning", "unknown-spec"),
     ],
@@ -168,3 +180,9 @@ def test_bundled_packs_validate_clean_with_strict() -> None:
     report = validate([RULES])
     assert report.problems == ()
     assert report.exit_code(strict=True) == ExitCode.ALLOW
+
+
+def test_untested_vocabulary_names_each_code_but_not_informational_ones() -> None:
+    messages = [p.message for p in validate([FIXTURES / "untested-vocabulary"]).problems]
+    assert any("'wmd'" in m for m in messages) and any("'technical_analysis'" in m for m in messages)
+    assert not any("'military'" in m or "'civil'" in m for m in messages)

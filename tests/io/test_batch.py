@@ -83,7 +83,7 @@ def _run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("jobs", ["1", pytest.param("2", marks=pytest.mark.slow)])
 def test_jsonl_batch_accounts_for_every_record(tmp_path: Path, jobs: str) -> None:
     src = tmp_path / "orders.jsonl"
     bad = _jsonl(src, 3000, 97)
@@ -97,6 +97,7 @@ def test_jsonl_batch_accounts_for_every_record(tmp_path: Path, jobs: str) -> Non
     assert "3000 record(s):" in err and f"{bad} error" in err
 
 
+@pytest.mark.slow
 def test_jobs_do_not_change_the_output(tmp_path: Path) -> None:
     src = tmp_path / "orders.jsonl"
     _jsonl(src, 1200, 50)

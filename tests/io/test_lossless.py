@@ -21,7 +21,8 @@ from tests.conftest import RULES
 from tests.corpus import corpus
 from tests.io.test_batch import _csv
 
-JOBS = pytest.mark.parametrize("jobs", ["1", "2"])
+# The --jobs 2 variants start worker processes: slow (run once by .ci/run).
+JOBS = pytest.mark.parametrize("jobs", ["1", pytest.param("2", marks=pytest.mark.slow)])
 OK = {"id": "OK", "date": "2025-01-01", "destination": "DE", "items": [{"line": 1, "eccn": "EAR99", "quantity": 1}]}
 
 

@@ -17,7 +17,7 @@ from tests.corpus import corpus
 N = 600
 
 
-@pytest.mark.parametrize("jobs", [pytest.param("1", marks=pytest.mark.slow), "2"])
+@pytest.mark.parametrize("jobs", ["1", pytest.param("2", marks=pytest.mark.slow)])
 def test_a_closed_output_exits_141_quietly_and_leaves_the_run_unsealed(tmp_path: Path, jobs: str) -> None:
     src, log = tmp_path / "orders.jsonl", tmp_path / "audit.jsonl"
     src.write_text("".join(json.dumps(tx) + "\n" for tx in corpus(N)))  # more output than a pipe holds

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from compliance import Engine
 from compliance.io import pipeline
 from compliance.io.pipeline import check_items, check_items_parallel
@@ -12,6 +14,7 @@ from compliance.io.readers import read_items
 from tests.conftest import EXAMPLES, RULES
 
 
+@pytest.mark.slow
 def test_a_threaded_process_starts_workers_without_fork() -> None:
     files = sorted(str(p) for p in EXAMPLES.glob("*.yaml"))
     with Engine.from_directory(RULES) as engine:

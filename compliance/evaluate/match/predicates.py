@@ -12,7 +12,9 @@ messages and compare like the dates they stand for.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,11 +35,14 @@ __all__ = [
     "Or",
     "compile_rule",
     "condition_node",
+    "country_test_id",
+    "country_tests",
     "date_number",
     "evaluate",
     "field_value",
     "rule_owner_lists",
     "rule_parties",
+    "scope_node",
     "walk_atoms",
 ]
 
@@ -99,6 +104,7 @@ LIST_FIELDS = (
     "party_lists",
     "party_hq_groups",
     "scope",
+    "country_tests",
     "party_owner_lists",
     "exporter_lists",
 )
@@ -172,6 +178,10 @@ def condition_node(cond: Condition, pack: str) -> Node:
         parts.append(Has("party_lists", _roles(cond.party_lists, cond.party_roles)))
     if cond.party_headquarters_groups:
         parts.append(Has("party_hq_groups", _roles(cond.party_headquarters_groups, cond.party_roles)))
+    if cond.transaction_countries is not None:
+        # "Some country of the transaction satisfies ..." is answered per country in the enrich step (a
+        # quantifier the matchers need not know): the line carries the ids of the tests that hold.
+        parts.append(Has("country_tests", (country_test_id(cond.transaction_countries),)))
     if cond.party_owner_lists:
         parts.append(Has("party_owner_lists", _roles(cond.party_owner_lists, cond.party_roles)))
     if cond.exporter_lists:
@@ -183,6 +193,28 @@ def condition_node(cond: Condition, pack: str) -> Node:
     if cond.not_ is not None:
         parts.append(Not(condition_node(cond.not_, pack)))
     return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+
+def country_test_id(cond: Condition) -> str:
+    """A stable id for a `transaction_countries` condition: equal conditions share it (and its answer)."""
+    canonical = json.dumps(cond.model_dump(mode="json", exclude_none=True, by_alias=True), sort_keys=True)
+    return "tc-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def country_tests(cond: Condition | None) -> Iterator[Condition]:
+    """Every `transaction_countries` condition inside ``cond``, however deep."""
+    if cond is None:
+        return
+    if cond.transaction_countries is not None:
+        yield cond.transaction_countries
+    for sub in [*(cond.any or ()), *(cond.all or ()), *([cond.not_] if cond.not_ is not None else [])]:
+        yield from country_tests(sub)
+
+
+def scope_node(packrule: PackRule) -> Node:
+    """The pack-scope test every rule carries (a pack reaching a line only through an unknown origin is in the
+    line's scope too; the resolver tells them apart by ``LineFacts.reach``)."""
+    return Has("scope", (packrule.pack,))
 
 
 def rule_parties(cond: Condition | None) -> tuple[set[str], set[str]]:
@@ -218,7 +250,7 @@ def compile_rule(index: int, packrule: PackRule) -> CompiledRule:
     rule = packrule.rule
     # Selective tests first, the window last: a date matches most rules' windows at once, and durable-rules
     # walks its network depth first with a stack of 64 pending nodes (see match/durable.py, trap 9).
-    parts: list[Node] = [Has("scope", (packrule.pack,)), condition_node(rule.when, packrule.pack)]
+    parts: list[Node] = [scope_node(packrule), condition_node(rule.when, packrule.pack)]
     if rule.unless is not None:
         parts.append(Not(condition_node(rule.unless, packrule.pack)))
     parts.append(Cmp("date", "gte", float(date_number(rule.effective_from))))

@@ -22,6 +22,7 @@ PRODUCTS = ("a", "b", "")
 GROUPS = ("D:1", "D:5", "A:5")
 SPECS = ("tpp", "pd")
 NUMBERS = (0.0, 1600.0, 4800.0, 5000.5)
+TESTS = ("tc-a", "tc-b", "tc-c")
 
 leaf = st.one_of(
     st.builds(
@@ -40,6 +41,10 @@ leaf = st.one_of(
         st.sampled_from(NUMBERS),
     ),
     st.builds(Cmp, st.just("date"), st.sampled_from(["gte", "lte"]), st.sampled_from([20230101.0, 20250409.0])),
+    # Facts added by issue 10: `transaction_countries` answers and the reach of a pack through the origin.
+    st.builds(
+        Has, st.just("country_tests"), st.lists(st.sampled_from(TESTS), min_size=1, max_size=2, unique=True).map(tuple)
+    ),
 )
 trees: st.SearchStrategy[Node] = st.recursive(
     leaf,
@@ -64,6 +69,7 @@ def facts(draw: st.DrawFn) -> LineFacts:
         dest_groups=frozenset(draw(st.lists(st.sampled_from(GROUPS), max_size=3, unique=True))),
         specs=specs,
         scope=frozenset({"p"}),
+        country_tests=frozenset(draw(st.lists(st.sampled_from(TESTS), max_size=3, unique=True))),
     )
 
 
@@ -105,7 +111,7 @@ countries = st.sampled_from(["CN", "HK", "MO", "DE", "US", "RU", "SG", "VN", "IL
 parties = st.lists(
     st.fixed_dictionaries(
         {
-            "role": st.sampled_from(["end_user", "purchaser", "freight_forwarder", "ultimate_consignee"]),
+            "role": st.sampled_from(["end_user", "purchaser", "freight_forwarder", "ultimate_consignee", "other"]),
             "name": st.sampled_from(
                 [
                     "Huawei Technologies Co., Ltd.",
@@ -122,6 +128,19 @@ parties = st.lists(
 )
 
 
+END_USES = [
+    "technical_analysis",
+    "military",
+    "civil",
+    "wmd",
+    "military_intelligence",
+    "supercomputer",
+    "advanced_node_ic",
+    "ai_training",
+    "military_end_user",
+]
+
+
 @st.composite
 def transactions(draw: st.DrawFn) -> dict[str, object]:
     n = draw(st.integers(1, 3))
@@ -132,7 +151,9 @@ def transactions(draw: st.DrawFn) -> dict[str, object]:
         if product:
             item["product"] = product
         if draw(st.booleans()) or not product:
-            item["eccn"] = draw(st.sampled_from(["3A090.a", "EAR99", "5A992.c", "4A090.b"]))
+            item["eccn"] = draw(st.sampled_from(["3A090.a", "EAR99", "5A992.c", "4A090.b", "5A992.z", "3a090.a"]))
+        if draw(st.booleans()):
+            item["origin"] = draw(countries)
         if draw(st.booleans()):
             item["specs"] = {"tpp": draw(st.sampled_from([100.0, 2400.0, 4800.0, 16000.0]))}
         items.append(item)
@@ -142,10 +163,22 @@ def transactions(draw: st.DrawFn) -> dict[str, object]:
         "destination": draw(countries),
         "parties": draw(parties),
         "items": items,
-        "end_use_codes": draw(
-            st.lists(st.sampled_from(["technical_analysis", "military", "civil"]), max_size=2, unique=True)
-        ),
+        "end_use_codes": draw(st.lists(st.sampled_from(END_USES), max_size=2, unique=True)),
+        "activity": draw(st.sampled_from(["export", "reexport", "transfer", "use"])),
     }
+    if draw(st.booleans()):
+        lic: dict[str, object] = {
+            "id": "L",
+            "authority": "US-BIS",
+            "valid_from": "2023-01-01",
+            "valid_to": "2026-12-31",
+            "destinations": [tx["destination"]],
+        }
+        if draw(st.booleans()):
+            lic["parties"] = ["Acme GmbH", "SMIC"]
+        if draw(st.booleans()):
+            lic["quantity"] = draw(st.sampled_from([1.0, 2.0, 10.0]))
+        tx["licenses"] = [lic]
     if draw(st.booleans()):
         tx["exporter"] = {"name": "X", "country": draw(countries)}
     return tx
