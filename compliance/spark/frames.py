@@ -12,10 +12,11 @@ import datetime as dt
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from compliance.evaluate.engine import Engine
-from compliance.spark.packs import PackPayload, Rules, engine_for, pack_payload
+from compliance.spark.packs import PackFile, PackPayload, Rules, clearances_payload, engine_for, pack_payload
 from compliance.spark.rows import CHECK_COLUMNS, DIFF_COLUMNS, Numbering, check_batches, diff_batches
 
 if TYPE_CHECKING:
@@ -123,9 +124,11 @@ class _Packs:
     sha256: str
     backend: str
     payload: _Inline[PackPayload] | _Broadcast[PackPayload]
+    clearances: tuple[str, _Inline[PackFile] | _Broadcast[PackFile]] | None = None
 
     def engine(self) -> Engine:
-        return engine_for(self.sha256, self.backend, self.payload.get)
+        cleared = (self.clearances[0], self.clearances[1].get) if self.clearances else None
+        return engine_for(self.sha256, self.backend, self.payload.get, cleared)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,10 +175,15 @@ def _diff_partition(plan: _Plan, batches: Iterator[pa.RecordBatch]) -> Iterator[
     )
 
 
-def _packs(spark: SparkSession, rules: Rules, backend: str) -> _Packs:
+def _packs(spark: SparkSession, rules: Rules, backend: str, clearances: PackFile | None) -> _Packs:
     packset, payload = pack_payload(rules)
     Engine(packset, backend=backend).close()  # a pack the matcher cannot build fails here, before any task
-    return _Packs(payload.sha256, backend, _share(spark, payload))
+    cleared = (clearances.sha256, _share(spark, clearances)) if clearances else None
+    return _Packs(payload.sha256, backend, _share(spark, payload), cleared)
+
+
+def _clearances(path: str | Path | None) -> PackFile | None:
+    return clearances_payload(path) if path is not None else None
 
 
 def _plan(
@@ -198,6 +206,7 @@ def check(
     source: str = SOURCE,
     as_of: dt.date | None = None,
     backend: str = "durable",
+    clearances: str | Path | None = None,
 ) -> DataFrame:
     """``df`` with ``decision``, ``decision_json`` and ``error`` added: one result per row, in place, none dropped.
 
@@ -206,12 +215,13 @@ def check(
     ``decision`` is ``allow``, ``deny``, ``review`` or ``error``; ``decision_json`` is exactly the line
     ``compliance check FILE --format jsonl`` prints for the row as line N of a JSON Lines file named ``source``,
     N being the row's 1-based position in the DataFrame (partition order, then row order); ``error`` is the
-    error record (the same line) when the row could not be decided, else null.
+    error record (the same line) when the row could not be decided, else null. ``clearances``: a clearances
+    file, as ``--clearances`` (read and validated on the driver, shipped as bytes and a hash).
     """
     _require()
     from pyspark.sql import types as T
 
-    packs = (_packs(df.sparkSession, rules, backend),)
+    packs = (_packs(df.sparkSession, rules, backend, _clearances(clearances)),)
     prepared, plan = _plan(df, packs, column, source, as_of, CHECK_COLUMNS)
     schema = T.StructType(
         _kept_fields(prepared, plan.drop) + [T.StructField(name, T.StringType(), True) for name in CHECK_COLUMNS]
@@ -250,6 +260,7 @@ def diff(
     source: str = SOURCE,
     as_of: dt.date | None = None,
     backend: str = "reference",
+    clearances: str | Path | None = None,
 ) -> DataFrame:
     """The impact of a pack change over ``df``: the rows whose result changed, with what changed (``compliance diff``).
 
@@ -259,11 +270,12 @@ def diff(
     ``record``, ``transaction_id``, ``old_decision``, ``new_decision``, ``decision_changed``, ``findings``
     (rule_id, line, party, change, old, new), ``old_decision_json``, ``new_decision_json`` (the CLI's JSON Lines
     line under each pack set) and ``error``. :func:`by_rule` groups them by rule. The backend defaults to the
-    reference matcher, as ``compliance diff`` does.
+    reference matcher, as ``compliance diff`` does; ``clearances`` apply under both pack sets.
     """
     _require()
     spark = df.sparkSession
-    packs = (_packs(spark, old_rules, backend), _packs(spark, new_rules, backend))
+    cleared = _clearances(clearances)
+    packs = (_packs(spark, old_rules, backend, cleared), _packs(spark, new_rules, backend, cleared))
     prepared, plan = _plan(df, packs, column, source, as_of, DIFF_COLUMNS)
     return prepared.mapInArrow(functools.partial(_diff_partition, plan), _diff_schema(prepared, plan.drop))
 

@@ -17,20 +17,33 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from compliance.errors import Location, PackError, Problem
+from compliance.errors import InputError, Location, PackError, Problem
 from compliance.evaluate.engine import Engine
+from compliance.io.clearances import load_clearances, read_clearances
 from compliance.packs.assemble import assemble
 from compliance.packs.bundled import bundled_rules_dir
 from compliance.packs.files import ParsedFile, read_pack_file
 from compliance.packs.load import collect_packs
 from compliance.packs.packset import PackSet
+from compliance.screening.clearances import ClearanceBook
 
-__all__ = ["PackFile", "PackPayload", "Rules", "engine_for", "loaded_engines", "pack_payload", "unpack"]
+__all__ = [
+    "PackFile",
+    "PackPayload",
+    "Rules",
+    "clearances_payload",
+    "engine_builds",
+    "engine_for",
+    "loaded_engines",
+    "pack_payload",
+    "unpack",
+    "unpack_clearances",
+]
 
 Rules = str | Path | Sequence[str | Path] | None
 
@@ -132,15 +145,48 @@ def unpack(payload: PackPayload) -> PackSet:
     return packset
 
 
-# One engine per pack set and backend in this process (a PySpark Python worker), built on first use.
-_ENGINES: OrderedDict[tuple[str, str], Engine] = OrderedDict()
+def _clearances_from(data: bytes, name: str) -> ClearanceBook:
+    """The clearances in ``data`` (the bytes of the file ``name``), read as ``--clearances`` reads the file."""
+    with tempfile.TemporaryDirectory(prefix="compliance-clearances-") as tmp:
+        path = Path(tmp) / f"clearances{Path(name).suffix}"
+        path.write_bytes(data)
+        return ClearanceBook(read_clearances(path))
+
+
+def clearances_payload(path: str | Path) -> PackFile:
+    """The clearances file (``--clearances``) as it travels: validated on the driver (an :class:`InputError`
+    naming its line and field, as the CLI), then its bytes and their sha256."""
+    book = load_clearances(path)
+    data = Path(path).read_bytes()
+    if _clearances_from(data, str(path)).clearances != book.clearances:  # rewritten between the two reads
+        raise InputError([Problem(Location(str(path)), "changed-while-read", "the file changed while it was read")])
+    return PackFile(str(path), data, _sha256(data))
+
+
+def unpack_clearances(shipped: PackFile, sha256: str) -> ClearanceBook:
+    """The driver's clearances, rebuilt from their bytes; :class:`PackError` if the hash differs."""
+    if _sha256(shipped.data) != shipped.sha256 or shipped.sha256 != sha256:
+        raise PackError([_mismatch(shipped.name, "the clearances' bytes do not match their sha256")])
+    return _clearances_from(shipped.data, shipped.name)
+
+
+# One engine per pack set, backend and clearances in this process (a PySpark Python worker), built on first use.
+Key = tuple[str, str, str]  # (pack set sha256, backend, clearances sha256 or "")
+_ENGINES: OrderedDict[Key, Engine] = OrderedDict()
+_BUILDS: Counter[Key] = Counter()  # how often each was built here (once, unless evicted)
 _LOCK = threading.Lock()
 
 
-def engine_for(sha256: str, backend: str, payload: Callable[[], PackPayload]) -> Engine:
-    """The engine for the pack set ``sha256`` in this process; ``payload`` is fetched (a broadcast read) and
-    unpacked only the first time. A payload whose set hash is not the one asked for is refused."""
-    key = (sha256, backend)
+def engine_for(
+    sha256: str,
+    backend: str,
+    payload: Callable[[], PackPayload],
+    clearances: tuple[str, Callable[[], PackFile]] | None = None,
+) -> Engine:
+    """The engine for the pack set ``sha256`` (and the clearances of that sha256) in this process; ``payload``
+    is fetched (a broadcast read) and unpacked only the first time. Anything shipped whose hash is not the one
+    asked for is refused."""
+    key = (sha256, backend, clearances[0] if clearances else "")
     with _LOCK:
         engine = _ENGINES.get(key)
         if engine is not None:
@@ -149,15 +195,24 @@ def engine_for(sha256: str, backend: str, payload: Callable[[], PackPayload]) ->
         shipped = payload()
         if shipped.sha256 != sha256:
             raise PackError([_mismatch("rules", f"the packs shipped are {shipped.sha256[:12]}, not {sha256[:12]}")])
-        engine = Engine(unpack(shipped), backend=backend)
+        book = unpack_clearances(clearances[1](), clearances[0]) if clearances else None
+        engine = Engine(unpack(shipped), backend=backend, clearances=book)
         _ENGINES[key] = engine
+        _BUILDS[key] += 1
         while len(_ENGINES) > KEEP:
             _key, old = _ENGINES.popitem(last=False)
             old.close()
         return engine
 
 
-def loaded_engines() -> tuple[tuple[str, str], ...]:
-    """(pack set sha256, backend) of each engine this process holds, oldest first (for tests and diagnostics)."""
+def loaded_engines() -> tuple[Key, ...]:
+    """(pack set sha256, backend, clearances sha256 or "") of each engine this process holds, oldest first (for tests and diagnostics)."""
     with _LOCK:
         return tuple(_ENGINES)
+
+
+def engine_builds() -> dict[Key, int]:
+    """How many times this process built the engine of each key (as :func:`loaded_engines`): the packs were unpacked
+    and verified that many times (for tests and diagnostics: once per worker process is the point)."""
+    with _LOCK:
+        return dict(_BUILDS)

@@ -21,6 +21,7 @@ from tests.corpus import corpus
 from tests.spark.records import H20, OK, lines
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
 pytestmark = [
@@ -50,7 +51,7 @@ def small_splits(spark: SparkSession) -> Iterator[None]:
     """Files read in many small partitions, so that records and bad rows fall in several tasks."""
     key = "spark.sql.files.maxPartitionBytes"
     saved = spark.conf.get(key)
-    spark.conf.set(key, str(64 * 1024))
+    spark.conf.set(key, str(128 * 1024))
     yield
     spark.conf.set(key, saved)
 
@@ -68,7 +69,7 @@ def test_every_row_is_the_clis_line_byte_for_byte(
 
     data = lines(200)
     (tmp_path / "orders.jsonl").write_bytes(b"".join(line + b"\n" for line in data))
-    cli = _cli(tmp_path, "orders.jsonl", "--rules", str(RULES), "--backend", backend, "--jobs", "2")
+    cli = _cli(tmp_path, "orders.jsonl", "--rules", str(RULES), "--backend", backend)
     df = _read(spark, tmp_path / "orders.jsonl")
     assert df.rdd.getNumPartitions() > 3
     results = check(df, RULES, source="orders.jsonl", backend=backend)
@@ -92,6 +93,37 @@ def test_every_row_is_the_clis_line_byte_for_byte(
     # The input column is passed through: the rows are where they were, with their values.
     bad_byte = next(i for i, line in enumerate(data) if b"\xff" in line)
     assert '"code":"encoding"' in by_number[bad_byte + 1].error
+
+
+def test_the_packs_are_unpacked_once_per_worker_process(spark: SparkSession) -> None:
+    """Many tasks, few Python workers (PySpark reuses them): each worker verified and built the engine once."""
+    from compliance.spark import check
+    from compliance.spark.packs import pack_payload
+
+    tasks = 12
+    docs = [(json.dumps({**OK, "id": f"OK-{i}"}),) for i in range(tasks * 5)]
+    df = spark.createDataFrame(docs, "transaction string").coalesce(1).repartition(tasks).cache()
+    assert df.count() == tasks * 5 and df.rdd.getNumPartitions() == tasks
+    assert {r.decision for r in check(df, RULES, backend="reference").collect()} == {"allow"}
+
+    sha = pack_payload(RULES)[1].sha256
+
+    def report(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        import os
+
+        import pyarrow as pa
+
+        from compliance.spark.packs import engine_builds
+
+        for _batch in batches:
+            pass
+        built = engine_builds().get((sha, "reference", ""), 0)
+        yield pa.RecordBatch.from_pydict({"pid": [os.getpid()], "built": [built]})
+
+    # The same kind of task (mapInArrow), so the same pool of Python workers as check()'s.
+    seen = {r.pid: r.built for r in df.mapInArrow(report, "pid long, built long").collect()}
+    assert 1 <= len(seen) < tasks  # the workers were reused
+    assert set(seen.values()) <= {0, 1} and 1 in seen.values()  # none built the engine twice
 
 
 def test_a_struct_column_is_decided_as_its_json(spark: SparkSession, tmp_path: Path) -> None:
@@ -126,6 +158,18 @@ def test_nulls_and_other_columns_stay_in_place(spark: SparkSession) -> None:
     assert null["source"] == "erp.orders" and null["record"] == 2
     assert null["error"]["problems"][0]["code"] == "empty-record" and "`tx` is null" in rows[1].error
     assert rows[0].error is None and rows[3].error is None
+
+
+def test_clearances_travel_with_the_packs(spark: SparkSession, tmp_path: Path) -> None:
+    from compliance.spark import check
+    from tests.screening.test_clearances import add, tx
+
+    book = tmp_path / "clearances.yaml"
+    add(book)
+    df = spark.createDataFrame([(json.dumps(tx()),)], "transaction string")
+    assert [r.decision for r in check(df, RULES, backend="reference").collect()] == ["review"]
+    cleared = check(df, RULES, backend="reference", clearances=book).collect()
+    assert [r.decision for r in cleared] == ["allow"] and '"clearance":"CLR-0001"' in cleared[0].decision_json
 
 
 def test_a_wrong_column_is_refused_before_any_task(spark: SparkSession) -> None:

@@ -7,11 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from compliance.errors import PackError
+from compliance.errors import InputError, PackError
 from compliance.evaluate.engine import Engine
 from compliance.packs.load import load_packs
 from compliance.spark import packs as spark_packs
-from compliance.spark.packs import PackFile, PackPayload, engine_for, loaded_engines, pack_payload, unpack
+from compliance.spark.packs import (
+    PackFile,
+    PackPayload,
+    clearances_payload,
+    engine_builds,
+    engine_for,
+    loaded_engines,
+    pack_payload,
+    unpack,
+    unpack_clearances,
+)
 from tests.conftest import ROOT, RULES
 
 
@@ -86,7 +96,8 @@ def test_the_engine_is_built_once_per_process_and_kept() -> None:
     first = engine_for(payload.sha256, "reference", fetch)
     again = engine_for(payload.sha256, "reference", fetch)
     assert first is again and fetched == [1]  # the broadcast is read once, the engine built once
-    assert (payload.sha256, "reference") in loaded_engines()
+    assert engine_builds()[(payload.sha256, "reference", "")] == 1
+    assert (payload.sha256, "reference", "") in loaded_engines()
     assert isinstance(first, Engine)
 
 
@@ -101,7 +112,7 @@ def test_old_engines_are_closed_beyond_the_few_kept(monkeypatch: pytest.MonkeyPa
     closed: list[str] = []
 
     class Fake:
-        def __init__(self, packset: object, backend: str) -> None:
+        def __init__(self, packset: object, backend: str, clearances: object = None) -> None:
             self.backend = backend
 
         def close(self) -> None:
@@ -114,4 +125,48 @@ def test_old_engines_are_closed_beyond_the_few_kept(monkeypatch: pytest.MonkeyPa
     for i in range(spark_packs.KEEP + 2):
         engine_for(payload.sha256, f"backend-{i}", lambda: payload)
     assert closed == ["backend-0", "backend-1"]
-    assert [b for _s, b in loaded_engines()] == [f"backend-{i}" for i in range(2, spark_packs.KEEP + 2)]
+    assert [b for _s, b, _c in loaded_engines()] == [f"backend-{i}" for i in range(2, spark_packs.KEEP + 2)]
+
+
+CLEARANCES = """kind: clearances
+clearances:
+- id: CLR-0001
+  party: Huawei Technologies Iceland ehf
+  country: IS
+  list: us-entity-list
+  entry: Huawei Technologies Co., Ltd.
+  entry_sha256: "{sha}"
+  reason: Icelandic reseller checked against the entry's addresses
+  cleared_by: A. Officer
+  date: 2026-01-01
+  expires: 2026-12-31
+"""
+
+
+def test_clearances_travel_as_bytes_and_are_refused_when_changed(tmp_path: Path) -> None:
+    path = tmp_path / "clearances.yaml"
+    path.write_text(CLEARANCES.format(sha="0" * 64))
+    shipped = clearances_payload(path)
+    assert shipped.data == path.read_bytes() and shipped.name == str(path)
+    book = unpack_clearances(shipped, shipped.sha256)
+    assert [c.id for c in book.clearances] == ["CLR-0001"]
+    forged = PackFile(shipped.name, shipped.data.replace(b"2026-12-31", b"2099-12-31"), shipped.sha256)
+    with pytest.raises(PackError) as err:
+        unpack_clearances(forged, shipped.sha256)
+    assert _codes(err) == ["pack-hash-mismatch"]
+    with pytest.raises(PackError):
+        unpack_clearances(shipped, "0" * 64)  # not the clearances asked for
+    path.write_text("kind: clearances\nclearances: 3\n")
+    with pytest.raises(InputError):  # a broken file stops on the driver, as --clearances does
+        clearances_payload(path)
+
+
+def test_an_engine_with_clearances_is_another_engine(tmp_path: Path) -> None:
+    path = tmp_path / "clearances.yaml"
+    path.write_text(CLEARANCES.format(sha="0" * 64))
+    shipped = clearances_payload(path)
+    _packset, payload = pack_payload(RULES)
+    plain = engine_for(payload.sha256, "reference", lambda: payload)
+    cleared = engine_for(payload.sha256, "reference", lambda: payload, (shipped.sha256, lambda: shipped))
+    assert plain is not cleared and len(cleared.clearances) == 1 and len(plain.clearances) == 0
+    assert (payload.sha256, "reference", shipped.sha256) in loaded_engines()

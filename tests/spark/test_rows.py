@@ -138,3 +138,22 @@ def test_without_the_extra_the_message_says_how_to_install_it(monkeypatch: pytes
     monkeypatch.setitem(sys.modules, "pyspark", None)
     with pytest.raises(ImportError, match=r"pip install 'compliance-engine\[spark\]'"):
         spark.check(object())  # type: ignore[arg-type]
+
+
+def test_with_clearances_each_row_is_the_clis_line_with_clearances(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compliance.spark.packs import clearances_payload, engine_for, pack_payload
+    from tests.screening.test_clearances import add, tx
+
+    monkeypatch.chdir(tmp_path)
+    book = tmp_path / "clearances.yaml"
+    add(book)
+    data = [json.dumps(tx()).encode(), json.dumps(tx(date="2027-03-01")).encode()]  # cleared, then expired
+    cli = _cli_lines(tmp_path, data, "--rules", str(RULES), "--backend", "reference", "--clearances", str(book))
+    shipped = clearances_payload(book)
+    _packset, payload = pack_payload(RULES)
+    engine = engine_for(payload.sha256, "reference", lambda: payload, (shipped.sha256, lambda: shipped))
+    rows = [check_value(engine, v, "orders.jsonl", n, "transaction", None) for n, v in enumerate(data, start=1)]
+    assert [r.decision_json for r in rows] == [cli[1], cli[2]]
+    assert [r.decision for r in rows] == ["allow", "review"]
