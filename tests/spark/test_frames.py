@@ -172,6 +172,28 @@ def test_clearances_travel_with_the_packs(spark: SparkSession, tmp_path: Path) -
     assert [r.decision for r in cleared] == ["allow"] and '"clearance":"CLR-0001"' in cleared[0].decision_json
 
 
+def test_rows_that_change_between_the_count_and_the_check_fail_the_job(spark: SparkSession, tmp_path: Path) -> None:
+    """A source that gives other rows on each read (here a filter that changes its mind): the record numbers
+    would be wrong, so the task stops with RowCountChanged rather than write them."""
+    from pyspark.sql import functions as F
+
+    from compliance.spark import check
+
+    flag = str(tmp_path / "flag")
+
+    def keep(i: int) -> bool:
+        import os
+
+        return i % 2 == 0 or not os.path.exists(flag)
+
+    kept = F.udf(keep, "boolean").asNondeterministic()
+    df = spark.range(20, numPartitions=2).where(kept("id")).select("id", F.lit(json.dumps(OK)).alias("transaction"))
+    checked = check(df, RULES, backend="reference")  # the rows are counted now: 10 per partition
+    (tmp_path / "flag").touch()  # from now on, half of them
+    with pytest.raises(Exception, match="RowCountChanged"):
+        checked.collect()
+
+
 def test_a_wrong_column_is_refused_before_any_task(spark: SparkSession) -> None:
     from compliance.spark import check
 
