@@ -80,7 +80,9 @@ def test_1_without_eccn_the_unknown_product_is_reviewed(engine: Engine) -> None:
     assert d.decision == "review" and "engine.unclassified-item" in _fired(d)
 
 
-@pytest.mark.parametrize("name", ["\uff2e\uff36\uff29\uff24\uff29\uff21 \uff28\uff12\uff10", "nvidia\u3000h20", "NVIDIA-H20"])
+@pytest.mark.parametrize(
+    "name", ["\uff2e\uff36\uff29\uff24\uff29\uff21 \uff28\uff12\uff10", "nvidia\u3000h20", "NVIDIA-H20"]
+)
 def test_1_a_product_name_in_full_width_forms_is_the_product(engine: Engine, name: str) -> None:
     # A CJK-locale ERP export: full-width letters used to be erased, leaving an unclassified line.
     d = engine.evaluate(_tx({"line": 1, "quantity": 1, "product": name}, date="2025-05-01"))
