@@ -454,6 +454,9 @@ def _citations(packset: PackSet) -> dict[int, tuple[CitationValue, ...]]:
     for listing in packset.party_lists.values():
         for entry in listing.entries:
             out[id(entry)] = tuple(citation_value(c) for c in entry.citations)
+    for pack in packset.packs:
+        if pack.meta.decides is not None:
+            out[id(pack.meta.decides)] = tuple(citation_value(c) for c in pack.meta.decides.citations)
     return out
 
 

@@ -95,6 +95,24 @@ def test_1_look_alike_letters_leave_the_product_unknown_and_reviewed(engine: Eng
     assert d.decision == "review" and "engine.unclassified-item" in _fired(d)
 
 
+@pytest.mark.parametrize("destination", ["CN", "DE", "IN"])
+@pytest.mark.parametrize("eccn", ["3A001.a.1.a", "5A002.a.1.a", "4A003.b", "3B001.c"])
+def test_1_an_eccn_whose_licence_requirements_the_pack_does_not_decide_is_reviewed(
+    engine: Engine, eccn: str, destination: str
+) -> None:
+    # 3A001.a.1.a to China used to be allowed: us-ear does not encode the Commerce Country Chart.
+    d = engine.evaluate(_tx({"line": 1, "quantity": 1, "eccn": eccn}, destination=destination))
+    assert d.decision == "review"
+    (finding,) = [f for f in d.findings if f.rule_id == "engine.control-code-not-decided"]
+    assert eccn in finding.message and {c.cite for c in finding.citations} >= {"15 CFR 738.4"}
+
+
+@pytest.mark.parametrize("eccn", ["EAR99", "5A992.c", "3A991.a", "4A994.l", "3A090.a"])
+def test_1_eccns_the_pack_decides_raise_no_such_review(engine: Engine, eccn: str) -> None:
+    d = engine.evaluate(_tx({"line": 1, "quantity": 1, "eccn": eccn}, destination="DE"))
+    assert "engine.control-code-not-decided" not in _fired(d)
+
+
 @pytest.mark.parametrize("eccn", ["5A992.z", "3A001.z", "4A003.z.1.a", "5D002.z"])
 def test_1_z_items_follow_the_3a090_rules(engine: Engine, eccn: str) -> None:
     # 5A992.z to China used to be allowed.
