@@ -229,7 +229,6 @@ class Enricher:
             for pack_id, control in product.controls.items():
                 if control.code:
                     codes.extend((pack_id, c) for c in code_ancestors(control.code))
-                    undecided.extend(self._undecided(pack_id, control.code))
         # The order's own codes: `eccn` is the US ECCN (the field's name is the EAR's term), `control_codes`
         # other jurisdictions'; each applies to the packs of its jurisdiction.
         given = {"US": item.eccn} if item.eccn else {}
@@ -242,7 +241,10 @@ class Enricher:
             if conflict is None and catalog_code and catalog_code.code and catalog_code.code != code:
                 conflict = (pack_id, code, catalog_code.code)
             codes.extend((pack_id, c) for c in code_ancestors(code))
-            undecided.extend(self._undecided(pack_id, code))
+            # The order's own code: decided if the pack says so, or if it is the catalog product's (or a
+            # paragraph of it, or its parent), whose rules the pack has.
+            if not (catalog_code and catalog_code.code and _related(code, catalog_code.code)):
+                undecided.extend(self._undecided(pack_id, code))
         specs: dict[str, float] = {name: v.value for name, v in product.specs.items()} if product else {}
         specs.update(item.specs)  # the order's own figures win over catalog figures
         known = item.datacenter if item.datacenter is not None else (product.datacenter if product else None)
@@ -364,6 +366,10 @@ class Enricher:
                 )
             )
         return parties, lines
+
+
+def _related(a: str, b: str) -> bool:
+    return a in code_ancestors(b) or b in code_ancestors(a)
 
 
 def _complement(packset: PackSet, pack_id: str) -> bool:

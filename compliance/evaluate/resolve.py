@@ -194,8 +194,13 @@ def resolve_line(
                 "engine.control-code-not-decided",
                 line.number,
                 "Control number outside what the pack decides",
-                f"Line {line.number}: pack {pack} does not decide the licence requirements of {code} (its rules "
-                f"decide {', '.join(decided.control_codes)}), so the absence of a finding would not mean that no "
+                f"Line {line.number}: pack {pack} does not decide the licence requirements of {code} ("
+                + (
+                    f"its rules decide {', '.join(decided.control_codes)}"
+                    if decided.control_codes
+                    else "its rules decide the catalog's products, not codes: name the product if it is one"
+                )
+                + "), so the absence of a finding would not mean that no "
                 f"licence is needed. Determine the licence requirement for {code} to this destination from the "
                 "cited law, then ship under a covering licence or record the no-licence-required determination "
                 "with the order.",

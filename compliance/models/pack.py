@@ -261,7 +261,9 @@ class DecidedCodes(Contract):
     """What a pack decides of its jurisdiction's control list, and where a user finds the rest."""
 
     control_codes: list[Code] = Field(
-        min_length=1, description="Codes whose licence requirements the rules decide (`3A090` covers `3A090.a`)."
+        description="Codes whose licence requirements the rules decide (`3A090` covers `3A090.a`); empty when the "
+        "rules decide catalog products only. A catalog product's own code is always decided (its rules are the "
+        "product's)."
     )
     citations: list[Citation] = Field(
         min_length=1, description="Where the licence requirements of the other codes are found."

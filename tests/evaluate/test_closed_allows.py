@@ -107,6 +107,18 @@ def test_1_an_eccn_whose_licence_requirements_the_pack_does_not_decide_is_review
     assert eccn in finding.message and {c.cite for c in finding.citations} >= {"15 CFR 738.4"}
 
 
+@pytest.mark.parametrize("code", ["1C902.a", "3A001"])
+def test_1_a_bare_prc_code_on_an_export_from_china_is_reviewed(engine: Engine, code: str) -> None:
+    # The MOFCOM rules decide catalog products; a line with only a control-list code used to be allowed.
+    cn = {"name": "Example Materials Co., Ltd.", "country": "CN"}
+    d = engine.evaluate(_tx({"line": 1, "quantity": 1, "control_codes": {"CN": code}}, exporter=cn, destination="DE"))
+    assert d.decision == "review" and "engine.control-code-not-decided" in _fired(d)
+    # Named as the catalog product it is, its own rules decide it (and its code raises nothing more).
+    item = {"line": 1, "quantity": 1, "product": "samarium metal", "control_codes": {"CN": "1C902.a"}}
+    named = engine.evaluate(_tx(item, exporter=cn, destination="DE", date="2025-05-01"))
+    assert "engine.control-code-not-decided" not in _fired(named) and named.decision == "deny"
+
+
 @pytest.mark.parametrize("eccn", ["EAR99", "5A992.c", "3A991.a", "4A994.l", "3A090.a"])
 def test_1_eccns_the_pack_decides_raise_no_such_review(engine: Engine, eccn: str) -> None:
     d = engine.evaluate(_tx({"line": 1, "quantity": 1, "eccn": eccn}, destination="DE"))
