@@ -17,7 +17,7 @@ from compliance.evaluate.facts import Atom, Datacenter, Line, LineFacts, PartyFa
 from compliance.evaluate.hs import classify
 from compliance.evaluate.match.predicates import Node, condition_node, country_test_id, country_tests, evaluate
 from compliance.evaluate.ownership import owner_facts
-from compliance.models.pack import PartyEntry, Product, Scope
+from compliance.models.pack import DecidedCodes, PartyEntry, Product, Scope
 from compliance.models.transaction import Item, Transaction
 from compliance.packs.catalog import code_ancestors
 from compliance.packs.packset import PackSet
@@ -45,6 +45,7 @@ class _ItemFacts:
         "product",
         "specs",
         "tags",
+        "undecided",
     )
 
     def __init__(
@@ -57,6 +58,7 @@ class _ItemFacts:
         jurisdictions: frozenset[str],
         hs_candidates: tuple[Product, ...] = (),
         hs_conflict: str | None = None,
+        undecided: tuple[tuple[str, str, DecidedCodes], ...] = (),
     ) -> None:
         self.product = product
         self.codes = codes
@@ -68,6 +70,7 @@ class _ItemFacts:
         self.jurisdictions = jurisdictions  # jurisdictions whose code the order itself gives (`US` for `eccn`)
         self.hs_candidates = hs_candidates
         self.hs_conflict = hs_conflict
+        self.undecided = undecided  # (pack, code): codes whose licence requirements the pack does not decide
 
 
 class Enricher:
@@ -97,6 +100,11 @@ class Enricher:
         # other pack does not, and an item with a US ECCN is always in us-ear's scope.
         self._code_packs = {
             pid: j for pid, j in self._jurisdictions.items() if j is not None and not _complement(packset, pid)
+        }
+        self._decides: dict[str, tuple[frozenset[str], DecidedCodes]] = {
+            p.meta.id: (frozenset(p.meta.decides.control_codes), p.meta.decides)
+            for p in packset.packs
+            if p.meta.decides is not None
         }
         bounds: set[dt.date] = set()
         for group in packset.groups.values():
@@ -215,6 +223,7 @@ class Enricher:
         if product is None and hs.product is not None:
             product = hs.product  # classified by its dedicated tariff line (evaluate/hs.py)
         codes: list[tuple[str, str]] = []
+        undecided: list[tuple[str, str, DecidedCodes]] = []
         conflict = None
         if product is not None:
             for pack_id, control in product.controls.items():
@@ -232,6 +241,10 @@ class Enricher:
             if conflict is None and catalog_code and catalog_code.code and catalog_code.code != code:
                 conflict = (pack_id, code, catalog_code.code)
             codes.extend((pack_id, c) for c in code_ancestors(code))
+            # The order's own code: decided if the pack says so, or if it is the catalog product's (or a
+            # paragraph of it, or its parent), whose rules the pack has.
+            if not (catalog_code and catalog_code.code and _related(code, catalog_code.code)):
+                undecided.extend(self._undecided(pack_id, code))
         specs: dict[str, float] = {name: v.value for name, v in product.specs.items()} if product else {}
         specs.update(item.specs)  # the order's own figures win over catalog figures
         known = item.datacenter if item.datacenter is not None else (product.datacenter if product else None)
@@ -245,11 +258,18 @@ class Enricher:
             frozenset(given),
             hs.candidates,
             hs.conflict,
+            tuple({(p, c): (p, c, d) for p, c, d in undecided}.values()),
         )
         if len(self._item_cache) >= _MAX_CACHE:
             self._item_cache.clear()
         self._item_cache[key] = facts
         return facts
+
+    def _undecided(self, pack_id: str, code: str) -> list[tuple[str, str, DecidedCodes]]:
+        decides = self._decides.get(pack_id)
+        if decides is None or any(c in decides[0] for c in code_ancestors(code)):
+            return []
+        return [(pack_id, code, decides[1])]
 
     def _scope(
         self, exporter_country: str, origin: str, product: Product | None, coded: frozenset[str]
@@ -342,9 +362,14 @@ class Enricher:
                     resolved.conflict,
                     resolved.hs_candidates,
                     resolved.hs_conflict,
+                    tuple(u for u in resolved.undecided if u[0] in scope or u[0] in reach),
                 )
             )
         return parties, lines
+
+
+def _related(a: str, b: str) -> bool:
+    return a in code_ancestors(b) or b in code_ancestors(a)
 
 
 def _complement(packset: PackSet, pack_id: str) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from compliance.models.pack import PartyEntry, Product
+from compliance.models.pack import DecidedCodes, PartyEntry, Product
 from compliance.models.transaction import Item, Transaction
 from compliance.screening.clearances import Verdict
 from compliance.screening.index import ScreenHit
@@ -103,6 +103,8 @@ class Line:
     code_conflict: tuple[str, str, str] | None  # (pack, code on the order, code in the catalog)
     hs_candidates: tuple[Product, ...] = ()  # products an HS code relates to without classifying (evaluate/hs.py)
     hs_conflict: str | None = None  # why the HS code contradicts the product the order names
+    # (pack, code, what the pack decides): codes whose licence requirements the pack does not decide
+    undecided: tuple[tuple[str, str, DecidedCodes], ...] = ()
 
     @property
     def number(self) -> int:

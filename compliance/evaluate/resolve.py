@@ -188,6 +188,25 @@ def resolve_line(
                 "for other jurisdictions, or a catalog product) before shipping.",
             )
         )
+    for pack, code, decided in line.undecided:
+        findings.append(
+            engine_finding(
+                "engine.control-code-not-decided",
+                line.number,
+                "Control number outside what the pack decides",
+                f"Line {line.number}: pack {pack} does not decide the licence requirements of {code} ("
+                + (
+                    f"its rules decide {', '.join(decided.control_codes)}"
+                    if decided.control_codes
+                    else "its rules decide the catalog's products, not codes: name the product if it is one"
+                )
+                + "), so the absence of a finding would not mean that no "
+                f"licence is needed. Determine the licence requirement for {code} to this destination from the "
+                "cited law, then ship under a covering licence or record the no-licence-required determination "
+                "with the order.",
+                citations=citations.get(id(decided), ()),
+            )
+        )
     if line.code_conflict is not None:
         conflict_pack, given, catalog_code = line.code_conflict
         what = "ECCN" if conflict_pack.startswith("us-") else f"{conflict_pack} control code"

@@ -257,6 +257,20 @@ class Scope(Contract):
     )
 
 
+class DecidedCodes(Contract):
+    """What a pack decides of its jurisdiction's control list, and where a user finds the rest."""
+
+    control_codes: list[Code] = Field(
+        description="Codes whose licence requirements the rules decide (`3A090` covers `3A090.a`); empty when the "
+        "rules decide catalog products only. A catalog product's own code is always decided (its rules are the "
+        "product's)."
+    )
+    citations: list[Citation] = Field(
+        min_length=1, description="Where the licence requirements of the other codes are found."
+    )
+    note: str | None = Field(default=None, description="Why these codes, and what was not confirmed.")
+
+
 class PackMeta(Contract):
     kind: Literal["pack"]
     id: Slug
@@ -269,6 +283,12 @@ class PackMeta(Contract):
     scope: Scope = Field(default_factory=Scope, description="When an order line is subject to this pack.")
     sources: list[Citation] = Field(min_length=1)
     note: str | None = None
+    decides: DecidedCodes | None = Field(
+        default=None,
+        description="The control numbers whose licence requirements the pack's rules decide; a line in scope "
+        "with another code of the jurisdiction is review (`engine.control-code-not-decided`). Absent: every "
+        "code is taken as decided.",
+    )
 
 
 class RulesFile(Contract):

@@ -80,6 +80,51 @@ def test_1_without_eccn_the_unknown_product_is_reviewed(engine: Engine) -> None:
     assert d.decision == "review" and "engine.unclassified-item" in _fired(d)
 
 
+@pytest.mark.parametrize(
+    "name", ["\uff2e\uff36\uff29\uff24\uff29\uff21 \uff28\uff12\uff10", "nvidia\u3000h20", "NVIDIA-H20"]
+)
+def test_1_a_product_name_in_full_width_forms_is_the_product(engine: Engine, name: str) -> None:
+    # A CJK-locale ERP export: full-width letters used to be erased, leaving an unclassified line.
+    d = engine.evaluate(_tx({"line": 1, "quantity": 1, "product": name}, date="2025-05-01"))
+    assert d.decision == "deny" and _fired(d) == {"us-ear.ac.h20-mi308-license": "deny"}
+
+
+@pytest.mark.parametrize("name", ["NVIDIA \u041d20", "NV\u0399DIA H20"])  # Cyrillic En, Greek Iota
+def test_1_look_alike_letters_leave_the_product_unknown_and_reviewed(engine: Engine, name: str) -> None:
+    d = engine.evaluate(_tx({"line": 1, "quantity": 1, "product": name}, date="2025-05-01"))
+    assert d.decision == "review" and "engine.unclassified-item" in _fired(d)
+
+
+@pytest.mark.parametrize("destination", ["CN", "DE", "IN"])
+@pytest.mark.parametrize("eccn", ["3A001.a.1.a", "5A002.a.1.a", "4A003.b", "3B001.c"])
+def test_1_an_eccn_whose_licence_requirements_the_pack_does_not_decide_is_reviewed(
+    engine: Engine, eccn: str, destination: str
+) -> None:
+    # 3A001.a.1.a to China used to be allowed: us-ear does not encode the Commerce Country Chart.
+    d = engine.evaluate(_tx({"line": 1, "quantity": 1, "eccn": eccn}, destination=destination))
+    assert d.decision == "review"
+    (finding,) = [f for f in d.findings if f.rule_id == "engine.control-code-not-decided"]
+    assert eccn in finding.message and {c.cite for c in finding.citations} >= {"15 CFR 738.4"}
+
+
+@pytest.mark.parametrize("code", ["1C902.a", "3A001"])
+def test_1_a_bare_prc_code_on_an_export_from_china_is_reviewed(engine: Engine, code: str) -> None:
+    # The MOFCOM rules decide catalog products; a line with only a control-list code used to be allowed.
+    cn = {"name": "Example Materials Co., Ltd.", "country": "CN"}
+    d = engine.evaluate(_tx({"line": 1, "quantity": 1, "control_codes": {"CN": code}}, exporter=cn, destination="DE"))
+    assert d.decision == "review" and "engine.control-code-not-decided" in _fired(d)
+    # Named as the catalog product it is, its own rules decide it (and its code raises nothing more).
+    item = {"line": 1, "quantity": 1, "product": "samarium metal", "control_codes": {"CN": "1C902.a"}}
+    named = engine.evaluate(_tx(item, exporter=cn, destination="DE", date="2025-05-01"))
+    assert "engine.control-code-not-decided" not in _fired(named) and named.decision == "deny"
+
+
+@pytest.mark.parametrize("eccn", ["EAR99", "5A992.c", "3A991.a", "4A994.l", "3A090.a"])
+def test_1_eccns_the_pack_decides_raise_no_such_review(engine: Engine, eccn: str) -> None:
+    d = engine.evaluate(_tx({"line": 1, "quantity": 1, "eccn": eccn}, destination="DE"))
+    assert "engine.control-code-not-decided" not in _fired(d)
+
+
 @pytest.mark.parametrize("eccn", ["5A992.z", "3A001.z", "4A003.z.1.a", "5D002.z"])
 def test_1_z_items_follow_the_3a090_rules(engine: Engine, eccn: str) -> None:
     # 5A992.z to China used to be allowed.
