@@ -21,11 +21,13 @@ from compliance.evaluate.enrich import Enricher
 from compliance.evaluate.facts import Line, PartyFacts
 from compliance.evaluate.horizon import Horizon
 from compliance.evaluate.hs import hs_findings
+from compliance.evaluate.links import CitationLinks
 from compliance.evaluate.match import Matcher, MatchError, make_matcher
 from compliance.evaluate.match.base import RulesetTooLarge
 from compliance.evaluate.match.memo import MemoMatcher, segments
 from compliance.evaluate.match.predicates import CompiledRule, compile_rule
 from compliance.evaluate.ownership import owner_findings, owner_rules_from
+from compliance.evaluate.remedies import attach_remedies
 from compliance.evaluate.resolve import (
     SEVERITY,
     LicenseFacts,
@@ -95,6 +97,8 @@ class Engine:
             self._citations[id(shadow.packrule.rule)] = self._citations[id(original)]
         self._reviewed = {p.meta.id: p.meta.reviewed for p in packset.packs}
         self._owner_from = owner_rules_from(self.rules)
+        self._rule_by_id = {r.packrule.rule.id: r.packrule.rule for r in self.rules}  # for remedies (issue 14)
+        self._links = CitationLinks(packset)  # dated citation urls (issue 14)
         try:
             self._matcher: Matcher = self._build_matcher(backend, memoize)
         except RulesetTooLarge as exc:
@@ -288,6 +292,8 @@ class Engine:
         for line, line_findings in resolved:
             findings.extend(line_findings)
             line_values.append(line_value(line, line_findings, shared))
+        attach_remedies(tx, on, resolved, shared, self._rule_by_id)
+        self._links.attach(findings, on)
         findings.sort(key=_finding_order)
         return DecisionValue(
             transaction_id=tx.id,

@@ -24,6 +24,8 @@ from compliance.models.decision import (
     Outcome,
     PackRef,
     PartyMatch,
+    Remedy,
+    RemedyLicense,
 )
 from compliance.models.pack import Citation
 
@@ -34,6 +36,7 @@ __all__ = [
     "LineValue",
     "MatchValue",
     "NoticeValue",
+    "RemedyValue",
     "citation_value",
     "to_jsonable",
     "to_model",
@@ -80,6 +83,17 @@ class MatchValue:
 
 
 @dataclass(slots=True)
+class RemedyValue:
+    """The contract's ``Remedy`` (its ``license`` is the contract's model: built only on non-allow findings)."""
+
+    kind: str
+    text: str
+    sufficient: bool
+    license: RemedyLicense | None = None
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
 class FindingValue:
     rule_id: str
     pack: str
@@ -95,6 +109,7 @@ class FindingValue:
     review_policy: str | None = None
     note: str | None = None
     match: MatchValue | None = None
+    remedy: RemedyValue | None = None
 
     @property
     def party(self) -> str | None:
@@ -189,6 +204,21 @@ def _match_json(m: MatchValue | None) -> dict[str, object] | None:
     }
 
 
+def _remedy_model(r: RemedyValue | None) -> Remedy | None:
+    if r is None:
+        return None
+    return construct(
+        Remedy, kind=r.kind, text=r.text, sufficient=r.sufficient, license=r.license, fields=list(r.fields)
+    )
+
+
+def _remedy_json(r: RemedyValue | None) -> dict[str, object] | None:
+    if r is None:
+        return None
+    lic = r.license.model_dump(mode="json") if r.license is not None else None
+    return {"kind": r.kind, "text": r.text, "sufficient": r.sufficient, "license": lic, "fields": list(r.fields)}
+
+
 def _finding_model(f: FindingValue) -> Finding:
     return construct(
         Finding,
@@ -206,6 +236,7 @@ def _finding_model(f: FindingValue) -> Finding:
         review_policy=f.review_policy,
         note=f.note,
         match=_match_model(f.match),
+        remedy=_remedy_model(f.remedy),
     )
 
 
@@ -253,6 +284,7 @@ def _finding_json(f: FindingValue) -> dict[str, object]:
         "review_policy": f.review_policy,
         "note": f.note,
         "match": _match_json(f.match),
+        "remedy": _remedy_json(f.remedy),
     }
 
 
