@@ -18,6 +18,7 @@ from typing import Literal, overload
 from compliance._version import __version__
 from compliance.errors import InputError, Location, PackError, Problem
 from compliance.evaluate.enrich import Enricher
+from compliance.evaluate.explain import explain_decision
 from compliance.evaluate.facts import Line, PartyFacts
 from compliance.evaluate.horizon import Horizon
 from compliance.evaluate.hs import hs_findings
@@ -49,6 +50,7 @@ from compliance.evaluate.values import (
 )
 from compliance.intake import transaction_from_document, transaction_from_mapping
 from compliance.models.decision import Decision, PackRef
+from compliance.models.explain import Explanation
 from compliance.models.pack import Product
 from compliance.models.transaction import Transaction
 from compliance.packs.load import load_packs
@@ -305,6 +307,19 @@ class Engine:
             engine_version=__version__,
             notices=self._horizon.notices(on, lines),
         )
+
+    def explain(self, tx: Transaction | Mapping[str, object], *, as_of: dt.date | None = None) -> Explanation:
+        """Why each rule did or did not apply to each line, with the decision (``compliance check --explain``).
+
+        Conditions are traced with the reference (plain-Python) semantics, which the durable-rules backend is
+        tested to agree with; the decision inside is this engine's own (:mod:`compliance.evaluate.explain`).
+        """
+        if not isinstance(tx, Transaction):
+            tx = transaction_from_mapping(tx)
+        on = as_of or tx.date
+        value = self.decide(tx, as_of=on)
+        _parties, lines = self._enricher.enrich(tx, on)
+        return explain_decision(self.packset, self.rules, tx, on, lines, value)
 
     def _covers(self, tx: Transaction, line: Line) -> Callable[[Product], frozenset[str]]:
         def covers(product: Product) -> frozenset[str]:

@@ -15,7 +15,8 @@ unconfirmed end (the ``engine.law-unconfirmed`` finding says what they change).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from compliance.evaluate.facts import Atom, Line, LineFacts, transaction_countries
 from compliance.evaluate.licenses import check_license, license_facts
@@ -29,18 +30,29 @@ from compliance.evaluate.match.predicates import (
     Not,
     Or,
     condition_node,
+    country_test_id,
+    country_tests,
     evaluate,
     field_value,
 )
 from compliance.evaluate.values import DecisionValue, to_model
 from compliance.models.explain import Explanation, LicenseTrial, LineExplanation, RuleTrace
-from compliance.models.pack import LicenseRule
+from compliance.models.pack import Condition, LicenseRule
 from compliance.models.transaction import Transaction
 from compliance.packs.packset import PackSet
 
-__all__ = ["explain_decision", "first_failure"]
+__all__ = ["Context", "explain_decision", "first_failure"]
 
 _OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the words of a failing test need beyond the line: the transaction's countries, and the
+    `transaction_countries` conditions by test id."""
+
+    countries: tuple[str, ...] = ()
+    tests: Mapping[str, Condition] = field(default_factory=dict)
 
 
 def _atom(a: Atom) -> str:
@@ -52,7 +64,30 @@ def _atom(a: Atom) -> str:
 
 
 def _vals(values: Sequence[Atom]) -> str:
-    return ", ".join(_atom(v) for v in values)
+    # (list, role) pairs grouped by list: `us-entity-list as purchaser/end_user`
+    grouped: dict[str, list[str]] = {}
+    plain: list[str] = []
+    for v in values:
+        if isinstance(v, tuple) and not (v[1][:1].isdigit()):
+            grouped.setdefault(v[0], []).append(v[1])
+        else:
+            plain.append(_atom(v))
+    return ", ".join([*plain, *(f"{k} as {'/'.join(roles)}" for k, roles in grouped.items())])
+
+
+def _country_text(cond: Condition) -> str:
+    """A `transaction_countries` condition in words (only country keys may appear in one)."""
+    parts: list[str] = []
+    if cond.destinations:
+        parts.append(f"in {', '.join(cond.destinations)}")
+    if cond.destination_groups:
+        parts.append(f"in {', '.join(cond.destination_groups)}")
+    parts += [_country_text(sub) for sub in cond.all or ()]
+    if cond.any:
+        parts.append("(" + " or ".join(_country_text(sub) for sub in cond.any) + ")")
+    if cond.not_ is not None:
+        parts.append(f"not {_country_text(cond.not_)}")
+    return " and ".join(parts)
 
 
 def _set(present: object) -> str:
@@ -61,7 +96,7 @@ def _set(present: object) -> str:
     return "none"
 
 
-def _leaf(node: In | Has | Cmp, facts: LineFacts, countries: Sequence[str]) -> str:
+def _leaf(node: In | Has | Cmp, facts: LineFacts, ctx: Context) -> str:
     """Why a leaf test fails on ``facts``, with the line's value."""
     if isinstance(node, Cmp):
         if node.field == "date":
@@ -94,7 +129,7 @@ def _leaf(node: In | Has | Cmp, facts: LineFacts, countries: Sequence[str]) -> s
             return f"product {facts.product or '(no catalog product)'} has none of the tags {vals}"
         case "codes":
             mine = sorted(code for _pack, code in facts.codes)
-            return f"control codes {', '.join(mine) or 'none'} include none of {vals}"
+            return f"control codes ({', '.join(mine) or 'none given or catalogued'}) include none of {vals}"
         case "end_uses":
             return f"declared end uses ({_set(present)}) include none of {vals}"
         case "party_lists":
@@ -106,7 +141,9 @@ def _leaf(node: In | Has | Cmp, facts: LineFacts, countries: Sequence[str]) -> s
         case "exporter_lists":
             return f"the exporter is not on {vals}"
         case "country_tests":
-            return f"no country of the transaction ({', '.join(countries)}) meets the rule's country test"
+            tests = [ctx.tests.get(str(v)) for v in node.values]
+            what = " or ".join(_country_text(t) for t in tests if t is not None) or "meets the rule's country test"
+            return f"no country of the transaction ({', '.join(ctx.countries)}) is {what} on {facts.date}"
         case "scope":
             return f"pack {vals} does not cover the line"
     return f"{node.field} ({_set(present) if isinstance(present, frozenset) else present}) not in {vals}"
@@ -131,19 +168,20 @@ def _holds(node: Node, facts: LineFacts) -> str:
     raise TypeError(f"unknown predicate {node!r}")
 
 
-def first_failure(node: Node, facts: LineFacts, countries: Sequence[str] = ()) -> str | None:
+def first_failure(node: Node, facts: LineFacts, ctx: Context | None = None) -> str | None:
     """The first test of ``node`` that fails on ``facts``, in words; ``None`` when the whole node holds."""
+    ctx = ctx or Context()
     match node:
         case In() | Has() | Cmp():
-            return None if evaluate(node, facts) else _leaf(node, facts, countries)
+            return None if evaluate(node, facts) else _leaf(node, facts, ctx)
         case And(parts):
             for part in parts:
-                why = first_failure(part, facts, countries)
+                why = first_failure(part, facts, ctx)
                 if why is not None:
                     return why
             return None
         case Or(parts):
-            whys = [first_failure(p, facts, countries) for p in parts]
+            whys = [first_failure(p, facts, ctx) for p in parts]
             if any(w is None for w in whys):
                 return None
             return "none of: " + "; ".join(w for w in whys if w)
@@ -172,7 +210,12 @@ def explain_decision(
 ) -> Explanation:
     """The explanation of ``value`` (the engine's decision of ``tx`` on ``on``), from the enriched ``lines``."""
     decision = to_model(value)
-    countries = transaction_countries(tx)
+    tests: dict[str, Condition] = {}
+    for compiled in rules:
+        rule = compiled.packrule.rule
+        for cond in [*country_tests(rule.when), *country_tests(rule.unless)]:
+            tests.setdefault(country_test_id(cond), cond)
+    ctx = Context(transaction_countries(tx), tests)
     licenses = license_facts(tx, packset.catalog) if tx.licenses else ()
     by_line = {ld.line: ld for ld in decision.lines}
     found = {(f.rule_id, f.line): f for f in value.findings}
@@ -186,7 +229,7 @@ def explain_decision(
             if pack not in facts.scope:
                 continue
             rule = compiled.packrule.rule
-            why = _window(rule, on) or first_failure(condition_node(rule.when, pack), facts, countries)
+            why = _window(rule, on) or first_failure(condition_node(rule.when, pack), facts, ctx)
             if why is None and rule.unless is not None and evaluate(condition_node(rule.unless, pack), facts):
                 why = f"exempt (unless): {_holds(condition_node(rule.unless, pack), facts)}"
             if why is not None:

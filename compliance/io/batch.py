@@ -49,7 +49,7 @@ def write_batch(
             batch.tally.add(result.outcome)
             for problem in result.problems:
                 report(problem)
-            if fmt == "json":
+            if fmt in ("json", "html"):
                 batch.collected.append(result.output)
             elif result.output:
                 out.write(f"{result.output}\n")  # buffered: one flush per buffer, not per record
