@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "ECFR_CURRENT",
     "CitationForm",
     "CitationKind",
     "check_citation",
@@ -147,7 +148,7 @@ def check_citation(cite: str, url: str | None) -> tuple[str, str] | None:
 
 
 ECFR = "https://www.ecfr.gov"
-_ECFR_CURRENT = f"{ECFR}/current/"
+ECFR_CURRENT = f"{ECFR}/current/"
 # The EAR (15 CFR parts 730-774) is subchapter C of chapter VII of subtitle B: eCFR addresses a part's
 # supplements ("appendix") and the whole range through that hierarchy.
 _EAR_PATH = "title-15/subtitle-B/chapter-VII/subchapter-C"
@@ -194,6 +195,6 @@ def citation_url(text: str, as_of: dt.date | None = None) -> str | None:
 
 def point_in_time(url: str, as_of: dt.date) -> str:
     """An eCFR ``/current/`` link as the text in force on ``as_of``; any other link unchanged."""
-    if url.startswith(_ECFR_CURRENT):
-        return f"{ECFR}/on/{as_of.isoformat()}/{url[len(_ECFR_CURRENT) :]}"
+    if url.startswith(ECFR_CURRENT):
+        return f"{ECFR}/on/{as_of.isoformat()}/{url[len(ECFR_CURRENT) :]}"
     return url

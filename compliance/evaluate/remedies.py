@@ -8,10 +8,11 @@ Every finding whose outcome is not ``allow`` gets one :class:`~compliance.evalua
   countries of the transaction (destination, ultimate consignees' and end users' countries: the coverage test of
   :mod:`compliance.evaluate.licenses`); the parties when a party triggered the requirement (that party and every
   purchaser, consignee and end user: an Entity List requirement is covered only by a licence naming the party,
-  15 CFR 744.11(a), 750.7(a)); valid on the date; the quantity and value the order puts under it. The engine
-  checks that licence with the same coverage test the decision uses (:func:`check_license`); ``sufficient`` says
-  whether it covers the line. It is false when it does not (the order names no consignee, say), and for a
-  finding that also hangs on a scheduled date the pack could not confirm.
+  15 CFR 744.11(a), 750.7(a)); valid on the date; the quantity and value the order puts under it: each term of
+  the coverage test met. ``sufficient`` says whether that licence alone covers the line: false when the order
+  itself must change (a party-restricted licence needs an ultimate consignee or end user on the order), and for
+  a finding that also hangs on a scheduled date the pack could not confirm. The tests add every sufficient
+  licence to its transaction and decide again.
 - ``not-permitted``: a ``deny`` rule (an embargo, a prohibited end use or party): no licence on file changes it.
 - ``classify``: an unclassified item, a classification conflict, an HS code that does not settle the product, or
   a pack that reaches the item only if its origin is one it follows (``fields`` says what to give).
@@ -29,12 +30,11 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from compliance.evaluate.facts import Line, transaction_countries
-from compliance.evaluate.licenses import LicenseFacts, check_license
 from compliance.evaluate.values import FindingValue, RemedyValue
+from compliance.models._base import construct
 from compliance.models.decision import RemedyLicense
 from compliance.models.pack import LicenseRule, Rule
-from compliance.models.transaction import GOVERNED_ROLES, License, Transaction
-from compliance.screening.index import normalize_name
+from compliance.models.transaction import GOVERNED_ROLES, Transaction
 
 __all__ = ["attach_remedies", "license_remedy", "remedy_for"]
 
@@ -46,8 +46,16 @@ def _listing(items: Sequence[str]) -> str:
 
 
 def _license_terms(
-    rule: LicenseRule, f: FindingValue, tx: Transaction, on: dt.date, line: Line, lines: Sequence[Line], pack: str
-) -> tuple[License, LicenseFacts]:
+    f: FindingValue, tx: Transaction, on: dt.date, line: Line, lines: Sequence[Line], authority: str
+) -> tuple[RemedyLicense, str | None]:
+    """The licence that meets each term of the coverage test (compliance/evaluate/licenses.py) for this line, and
+    what it still cannot cover, if anything.
+
+    Built term by term rather than tried with ``check_license`` on the hot path (a licence per finding of every
+    order of a batch); ``tests/evaluate/test_remedies.py`` adds each such licence to its transaction and decides
+    again, on both matchers, so the two cannot drift apart unnoticed.
+    """
+    pack = f.pack
     products: list[str] | None = None
     eccns: list[str] | None = None
     if line.product is not None:
@@ -57,54 +65,48 @@ def _license_terms(
         own = [code for p, code in line.codes if p == pack]
         eccns = own[:1] or None
     parties: list[str] | None = None
+    gap = None
     if f.parties:
+        # Licence term 4: the party that triggered the requirement, and every purchaser, consignee and end user.
         governed = [p.name for p in tx.parties if p.role in GOVERNED_ROLES]
         parties = list(dict.fromkeys([*f.parties, *governed]))
+        if not any(p.role in ("ultimate_consignee", "end_user") for p in tx.parties):
+            gap = "is restricted to named parties, but the order names no ultimate consignee or end user"
 
-    def under(other: Line) -> bool:
+    def under(other: Line) -> bool:  # licence term 2, as `licenses._item_terms` reads it
         if products is not None:
             return other.product is not None and other.product.id in products
         if eccns is not None:
             return any((pack, code) in other.facts.codes for code in eccns)
         return True
 
+    # Term 6: the quantity and value of every line of the order the licence's item terms cover, summed as
+    # `licenses._usage` sums them.
     covered = [other for other in lines if under(other)] or [line]
-    quantity = float(sum(other.item.quantity for other in covered))
-    currencies = {other.item.currency for other in covered}
+    quantity = sum(other.item.quantity for other in covered)
     value = currency = None
-    if all(other.item.unit_value is not None for other in covered) and len(currencies) == 1:
+    currencies = {other.item.currency for other in covered}
+    if len(currencies) == 1 and all(other.item.unit_value is not None for other in covered):
         currency = next(iter(currencies))
         if currency is not None:
-            value = float(sum(other.item.quantity * (other.item.unit_value or 0.0) for other in covered))
+            value = sum(other.item.quantity * (other.item.unit_value or 0.0) for other in covered)
             if value <= 0:
                 value = currency = None
-    else:
-        currency = None
-    destinations = list(transaction_countries(tx))
-    lic = License.model_validate(
-        {
-            "id": "remedy",
-            "authority": rule.authority,
-            "products": products,
-            "eccns": eccns,
-            "destinations": destinations,
-            "parties": parties,
-            "valid_from": on,
-            "valid_to": on,
-            "quantity": quantity if quantity > 0 else None,
-            "value": value,
-            "currency": currency,
-        }
+    shape = construct(
+        RemedyLicense,
+        authority=authority,
+        products=products,
+        eccns=eccns,
+        destinations=list(transaction_countries(tx)),  # term 3
+        parties=parties,
+        valid_from=on,  # term 1
+        valid_to=on,
+        quantity=float(quantity) if quantity > 0 else None,
+        value=float(value) if value is not None else None,
+        currency=currency,
+        end_use_codes=None,  # term 5: any end use
     )
-    facts = LicenseFacts(
-        lic,
-        frozenset(products) if products is not None else None,
-        frozenset(lic.eccns) if lic.eccns is not None else None,
-        frozenset(destinations),
-        frozenset(normalize_name(p) for p in parties) if parties is not None else None,
-        None,
-    )
-    return lic, facts
+    return shape, gap
 
 
 def license_remedy(
@@ -116,11 +118,10 @@ def license_remedy(
     lines: Sequence[Line],
     *,
     depends_on_dates: bool = False,
+    reach: bool = False,
 ) -> RemedyValue:
-    """The licence that would cover ``f`` (a licence requirement on ``line``), checked with the decision's own test."""
-    pack = f.pack
-    lic, facts = _license_terms(rule, f, tx, on, line, lines, pack)
-    verdict = check_license(facts, rule, on, tx, line, lines, f.parties, pack)
+    """The licence that would cover ``f`` (a licence requirement on ``line``)."""
+    lic, gap = _license_terms(f, tx, on, line, lines, rule.authority)
     items = lic.products or lic.eccns or ["any item"]
     text = f"A licence from {rule.authority} for {_listing(items)} to {_listing(lic.destinations or ())}, valid on {on}"
     if lic.quantity is not None:
@@ -141,9 +142,8 @@ def license_remedy(
             f" A licence exception ({', '.join(rule.license_exceptions)}) may serve instead where the line is "
             "eligible (15 CFR 740.8)."
         )
-    sufficient = verdict.status == "covers" and not depends_on_dates
-    if verdict.status != "covers":
-        text += f" Not enough on its own: such a licence {verdict.reason}."
+    if gap is not None:
+        text += f" Not enough on its own: such a licence {gap}."
     elif depends_on_dates:
         text += (
             " The line also depends on a scheduled date the pack could not confirm (engine.law-unconfirmed): "
@@ -151,20 +151,9 @@ def license_remedy(
         )
     else:
         text += " With it on file, this finding is allowed."
-    shape = RemedyLicense(
-        authority=lic.authority,
-        products=lic.products,
-        eccns=lic.eccns,
-        destinations=lic.destinations,
-        parties=lic.parties,
-        valid_from=lic.valid_from,
-        valid_to=lic.valid_to,
-        quantity=lic.quantity,
-        value=lic.value,
-        currency=lic.currency,
-        end_use_codes=None,
-    )
-    return RemedyValue("license", text, sufficient, shape)
+    if reach:
+        text += f" Or give the item's `origin`: pack {f.pack} reaches it only if it is of an origin the pack follows."
+    return RemedyValue("license", text, gap is None and not depends_on_dates, lic)
 
 
 def _classify(text: str, fields: Sequence[str]) -> RemedyValue:
@@ -244,12 +233,7 @@ def remedy_for(
         return _engine_remedy(f)
     reach = f.pack in line.facts.reach
     if isinstance(rule, LicenseRule):
-        remedy = license_remedy(rule, f, tx, on, line, lines, depends_on_dates=depends_on_dates)
-        if reach:
-            remedy.text += (
-                f" Or give the item's `origin`: pack {f.pack} reaches it only if it is of an origin the pack follows."
-            )
-        return remedy
+        return license_remedy(rule, f, tx, on, line, lines, depends_on_dates=depends_on_dates, reach=reach)
     if reach:
         return _classify(
             f"Give the item's `origin`: pack {f.pack} follows goods of some origins wherever they are, and this "

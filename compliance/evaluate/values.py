@@ -212,10 +212,27 @@ def _remedy_model(r: RemedyValue | None) -> Remedy | None:
     )
 
 
+def _license_json(lic: RemedyLicense) -> dict[str, object]:
+    """Exactly ``lic.model_dump(mode="json")`` (checked by tests/evaluate/test_values.py)."""
+    return {
+        "authority": lic.authority,
+        "products": list(lic.products) if lic.products is not None else None,
+        "eccns": list(lic.eccns) if lic.eccns is not None else None,
+        "destinations": list(lic.destinations) if lic.destinations is not None else None,
+        "parties": list(lic.parties) if lic.parties is not None else None,
+        "valid_from": lic.valid_from.isoformat(),
+        "valid_to": lic.valid_to.isoformat(),
+        "quantity": lic.quantity,
+        "value": lic.value,
+        "currency": lic.currency,
+        "end_use_codes": list(lic.end_use_codes) if lic.end_use_codes is not None else None,
+    }
+
+
 def _remedy_json(r: RemedyValue | None) -> dict[str, object] | None:
     if r is None:
         return None
-    lic = r.license.model_dump(mode="json") if r.license is not None else None
+    lic = _license_json(r.license) if r.license is not None else None
     return {"kind": r.kind, "text": r.text, "sufficient": r.sufficient, "license": lic, "fields": list(r.fields)}
 
 

@@ -131,3 +131,14 @@ _REFERENCE = Engine.from_directory(RULES, backend="reference")
 def test_corpus_licence_remedies_many(seed: int) -> None:
     for tx in _corpus(seed, 8):
         _check_remedies(_REFERENCE, tx)
+
+
+def test_remedy_json_is_the_models_dump(engine: Engine) -> None:
+    from compliance.evaluate.values import to_jsonable, to_model
+
+    licences = 0
+    for c in _CASES:
+        value = engine.decide(c.transaction, as_of=c.spec.as_of)
+        assert to_jsonable(value) == to_model(value).model_dump(mode="json")
+        licences += sum(1 for f in value.findings if f.remedy is not None and f.remedy.license is not None)
+    assert licences > 50
