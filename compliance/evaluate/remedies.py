@@ -28,17 +28,33 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from compliance.evaluate.facts import Line, transaction_countries
-from compliance.evaluate.values import FindingValue, RemedyValue
-from compliance.models._base import construct
-from compliance.models.decision import RemedyLicense
+from compliance.evaluate.values import FindingValue, LicenseTermsValue, RemedyValue
 from compliance.models.pack import LicenseRule, Rule
 from compliance.models.transaction import GOVERNED_ROLES, Transaction
 
-__all__ = ["attach_remedies", "license_remedy", "remedy_for"]
+__all__ = ["OrderTerms", "attach_remedies", "license_remedy", "order_terms", "remedy_for"]
 
 _CLASSIFY_FIELDS = ("eccn", "control_codes", "product")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTerms:
+    """What a licence remedy needs of the order, read once per transaction."""
+
+    countries: tuple[str, ...]  # the destination and the ultimate consignees' and end users' countries
+    governed: tuple[str, ...]  # names of the purchasers, consignees and end users
+    consignee: bool  # the order names an ultimate consignee or end user
+
+
+def order_terms(tx: Transaction) -> OrderTerms:
+    return OrderTerms(
+        transaction_countries(tx),
+        tuple(p.name for p in tx.parties if p.role in GOVERNED_ROLES),
+        any(p.role in ("ultimate_consignee", "end_user") for p in tx.parties),
+    )
 
 
 def _listing(items: Sequence[str]) -> str:
@@ -46,8 +62,8 @@ def _listing(items: Sequence[str]) -> str:
 
 
 def _license_terms(
-    f: FindingValue, tx: Transaction, on: dt.date, line: Line, lines: Sequence[Line], authority: str
-) -> tuple[RemedyLicense, str | None]:
+    f: FindingValue, order: OrderTerms, on: dt.date, line: Line, lines: Sequence[Line], authority: str
+) -> tuple[LicenseTermsValue, str | None]:
     """The licence that meets each term of the coverage test (compliance/evaluate/licenses.py) for this line, and
     what it still cannot cover, if anything.
 
@@ -56,21 +72,20 @@ def _license_terms(
     again, on both matchers, so the two cannot drift apart unnoticed.
     """
     pack = f.pack
-    products: list[str] | None = None
-    eccns: list[str] | None = None
+    products: tuple[str, ...] | None = None
+    eccns: tuple[str, ...] | None = None
     if line.product is not None:
-        products = [line.product.id]
+        products = (line.product.id,)
     else:
         # The line's own code in the rule's jurisdiction (the most specific one given, not a parent paragraph).
-        own = [code for p, code in line.codes if p == pack]
-        eccns = own[:1] or None
-    parties: list[str] | None = None
+        own = next((code for p, code in line.codes if p == pack), None)
+        eccns = (own,) if own is not None else None
+    parties: tuple[str, ...] | None = None
     gap = None
     if f.parties:
         # Licence term 4: the party that triggered the requirement, and every purchaser, consignee and end user.
-        governed = [p.name for p in tx.parties if p.role in GOVERNED_ROLES]
-        parties = list(dict.fromkeys([*f.parties, *governed]))
-        if not any(p.role in ("ultimate_consignee", "end_user") for p in tx.parties):
+        parties = tuple(dict.fromkeys([*f.parties, *order.governed]))
+        if not order.consignee:
             gap = "is restricted to named parties, but the order names no ultimate consignee or end user"
 
     def under(other: Line) -> bool:  # licence term 2, as `licenses._item_terms` reads it
@@ -92,27 +107,25 @@ def _license_terms(
             value = sum(other.item.quantity * (other.item.unit_value or 0.0) for other in covered)
             if value <= 0:
                 value = currency = None
-    shape = construct(
-        RemedyLicense,
-        authority=authority,
-        products=products,
-        eccns=eccns,
-        destinations=list(transaction_countries(tx)),  # term 3
-        parties=parties,
-        valid_from=on,  # term 1
-        valid_to=on,
-        quantity=float(quantity) if quantity > 0 else None,
-        value=float(value) if value is not None else None,
-        currency=currency,
-        end_use_codes=None,  # term 5: any end use
-    )
+    shape = LicenseTermsValue(
+        authority,
+        products,
+        eccns,
+        order.countries,  # term 3
+        parties,
+        on,  # term 1: valid on the date
+        on,
+        float(quantity) if quantity > 0 else None,
+        float(value) if value is not None else None,
+        currency,
+    )  # term 5: any end use
     return shape, gap
 
 
 def license_remedy(
     rule: LicenseRule,
     f: FindingValue,
-    tx: Transaction,
+    order: OrderTerms,
     on: dt.date,
     line: Line,
     lines: Sequence[Line],
@@ -121,7 +134,7 @@ def license_remedy(
     reach: bool = False,
 ) -> RemedyValue:
     """The licence that would cover ``f`` (a licence requirement on ``line``)."""
-    lic, gap = _license_terms(f, tx, on, line, lines, rule.authority)
+    lic, gap = _license_terms(f, order, on, line, lines, rule.authority)
     items = lic.products or lic.eccns or ["any item"]
     text = f"A licence from {rule.authority} for {_listing(items)} to {_listing(lic.destinations or ())}, valid on {on}"
     if lic.quantity is not None:
@@ -219,7 +232,7 @@ def _engine_remedy(f: FindingValue) -> RemedyValue:
 def remedy_for(
     f: FindingValue,
     rule: Rule | None,
-    tx: Transaction,
+    order: OrderTerms,
     on: dt.date,
     line: Line | None,
     lines: Sequence[Line],
@@ -233,7 +246,7 @@ def remedy_for(
         return _engine_remedy(f)
     reach = f.pack in line.facts.reach
     if isinstance(rule, LicenseRule):
-        return license_remedy(rule, f, tx, on, line, lines, depends_on_dates=depends_on_dates, reach=reach)
+        return license_remedy(rule, f, order, on, line, lines, depends_on_dates=depends_on_dates, reach=reach)
     if reach:
         return _classify(
             f"Give the item's `origin`: pack {f.pack} follows goods of some origins wherever they are, and this "
@@ -270,12 +283,13 @@ def attach_remedies(
 ) -> None:
     """Give every non-allow finding its remedy (findings are plain values, filled in place once built)."""
     lines = [line for line, _fs in resolved]
+    order = order_terms(tx)
     for line, findings in resolved:
         dated = any(f.rule_id == "engine.law-unconfirmed" for f in findings)
         for f in findings:
             if f.outcome != "allow" and f.remedy is None:
                 rule = rules.get(f.rule_id) if f.pack != "engine" else None
-                f.remedy = remedy_for(f, rule, tx, on, line, lines, depends_on_dates=dated)
+                f.remedy = remedy_for(f, rule, order, on, line, lines, depends_on_dates=dated)
     for f in shared:
         if f.outcome != "allow" and f.remedy is None:
             f.remedy = _engine_remedy(f)

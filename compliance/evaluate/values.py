@@ -33,6 +33,7 @@ __all__ = [
     "CitationValue",
     "DecisionValue",
     "FindingValue",
+    "LicenseTermsValue",
     "LineValue",
     "MatchValue",
     "NoticeValue",
@@ -83,13 +84,29 @@ class MatchValue:
 
 
 @dataclass(slots=True)
+class LicenseTermsValue:
+    """The contract's ``RemedyLicense``: the licence a remedy describes."""
+
+    authority: str
+    products: tuple[str, ...] | None
+    eccns: tuple[str, ...] | None
+    destinations: tuple[str, ...]
+    parties: tuple[str, ...] | None
+    valid_from: dt.date
+    valid_to: dt.date
+    quantity: float | None
+    value: float | None
+    currency: str | None
+
+
+@dataclass(slots=True)
 class RemedyValue:
-    """The contract's ``Remedy`` (its ``license`` is the contract's model: built only on non-allow findings)."""
+    """The contract's ``Remedy``."""
 
     kind: str
     text: str
     sufficient: bool
-    license: RemedyLicense | None = None
+    license: LicenseTermsValue | None = None
     fields: tuple[str, ...] = ()
 
 
@@ -207,25 +224,44 @@ def _match_json(m: MatchValue | None) -> dict[str, object] | None:
 def _remedy_model(r: RemedyValue | None) -> Remedy | None:
     if r is None:
         return None
-    return construct(
-        Remedy, kind=r.kind, text=r.text, sufficient=r.sufficient, license=r.license, fields=list(r.fields)
-    )
+    lic = None
+    if r.license is not None:
+        t = r.license
+        lic = construct(
+            RemedyLicense,
+            authority=t.authority,
+            products=_listed(t.products),
+            eccns=_listed(t.eccns),
+            destinations=list(t.destinations),
+            parties=_listed(t.parties),
+            valid_from=t.valid_from,
+            valid_to=t.valid_to,
+            quantity=t.quantity,
+            value=t.value,
+            currency=t.currency,
+            end_use_codes=None,
+        )
+    return construct(Remedy, kind=r.kind, text=r.text, sufficient=r.sufficient, license=lic, fields=list(r.fields))
 
 
-def _license_json(lic: RemedyLicense) -> dict[str, object]:
-    """Exactly ``lic.model_dump(mode="json")`` (checked by tests/evaluate/test_values.py)."""
+def _listed(values: tuple[str, ...] | None) -> list[str] | None:
+    return list(values) if values is not None else None
+
+
+def _license_json(lic: LicenseTermsValue) -> dict[str, object]:
+    """Exactly the contract's ``RemedyLicense.model_dump(mode="json")`` (checked by tests/evaluate/test_values.py)."""
     return {
         "authority": lic.authority,
-        "products": list(lic.products) if lic.products is not None else None,
-        "eccns": list(lic.eccns) if lic.eccns is not None else None,
-        "destinations": list(lic.destinations) if lic.destinations is not None else None,
-        "parties": list(lic.parties) if lic.parties is not None else None,
+        "products": _listed(lic.products),
+        "eccns": _listed(lic.eccns),
+        "destinations": list(lic.destinations),
+        "parties": _listed(lic.parties),
         "valid_from": lic.valid_from.isoformat(),
         "valid_to": lic.valid_to.isoformat(),
         "quantity": lic.quantity,
         "value": lic.value,
         "currency": lic.currency,
-        "end_use_codes": list(lic.end_use_codes) if lic.end_use_codes is not None else None,
+        "end_use_codes": None,
     }
 
 
