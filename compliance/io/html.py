@@ -58,6 +58,7 @@ class CaseEntry:
     record: int | None
     decision: Decision | None
     problems: tuple[str, ...] = ()
+    receipt: str | None = None  # hash of the record's audit receipt, when audited
 
 
 def case_entries(collected: Sequence[object]) -> list[CaseEntry]:
@@ -68,12 +69,14 @@ def case_entries(collected: Sequence[object]) -> list[CaseEntry]:
             continue
         source, record, decision = item.get("source"), item.get("record"), item.get("decision")
         problems = tuple(str(p) for p in item.get("problems", ()))
+        receipt = item.get("receipt")
         out.append(
             CaseEntry(
                 source if isinstance(source, str) else None,
                 record if isinstance(record, int) else None,
                 decision if isinstance(decision, Decision) else None,
                 problems,
+                receipt if isinstance(receipt, str) else None,
             )
         )
     return out
@@ -151,10 +154,11 @@ def _label(ld: LineDecision) -> str:
 
 def _decision(entry: CaseEntry, d: Decision) -> str:
     src = f" &middot; {_e(entry.source)}" if entry.source else ""
+    receipt = f" &middot; audit receipt <code>{_e(entry.receipt)}</code>" if entry.receipt else ""
     out = [
         f'<section class="decision {_e(d.decision)}">',
         f'<h2><span class="badge">{_e(d.decision.upper())}</span> Transaction {_e(d.transaction_id)}</h2>',
-        f'<p class="sub">as of {_e(d.as_of)}{src} &middot; schema {_e(d.schema_version)}</p>',
+        f'<p class="sub">as of {_e(d.as_of)}{src} &middot; schema {_e(d.schema_version)}{receipt}</p>',
         "<h3>Lines</h3><table><tr><th>Line</th><th>Product and control codes</th><th>Decision</th></tr>",
     ]
     for ld in d.lines:

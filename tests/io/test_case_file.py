@@ -91,3 +91,15 @@ def test_chromium_renders_the_case_file(engine: Engine, tmp_path: Path) -> None:
     )
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_an_audited_case_file_names_each_receipt(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    files = [str(EXAMPLES / "h20-to-china.yaml"), str(EXAMPLES / "h100-to-germany.yaml")]
+    result = CliRunner().invoke(main, ["check", "--format", "html", "--audit-log", str(log), *files])
+    assert result.exit_code == 1, result.output
+    receipts = re.findall(r"audit receipt <code>([0-9a-f]{16,})</code>", result.stdout)
+    assert len(receipts) == 2 and len(set(receipts)) == 2
+    text = log.read_text(encoding="utf-8")
+    assert all(r in text for r in receipts)  # each is the hash the next line of the log chains to
+    assert re.search(r"audit: run sealed in .*; head [0-9a-f]{16,}", result.stdout)
