@@ -28,8 +28,11 @@ from compliance.authoring.junit import junit_cases, junit_problems
 from compliance.authoring.sarif import sarif_json
 from compliance.errors import ComplianceError, ExitCode, Problem
 from compliance.evaluate.match import BACKENDS, durable_unavailable
+from compliance.intake import load_transaction
 from compliance.io.batch import write_batch
 from compliance.io.clearances import add_clearance, clearance_rows, load_clearances, read_clearances, withdraw_clearance
+from compliance.io.explain_text import render_explanation
+from compliance.io.html import case_entries, render_case_file
 from compliance.io.lists import import_csl
 from compliance.io.pipeline import check_items, check_items_parallel
 from compliance.io.readers import csv_options, read_items
@@ -220,10 +223,11 @@ def main(debug: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "jsonl", "csv"]),
+    type=click.Choice(["text", "json", "jsonl", "csv", "html"]),
     default="text",
     show_default=True,
-    help="text for people; json: one decision (an array for several); jsonl: one per line; csv: a summary.",
+    help="text for people; json: one decision (an array for several); jsonl: one per line; csv: a summary; "
+    "html: a printable case file of every decision (self-contained).",
 )
 @click.option(
     "--as-of",
@@ -277,6 +281,12 @@ def main(debug: bool) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="YAML file of cleared possible party-list matches (`compliance clearances add`).",
 )
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Per line, every rule in scope: the first condition that failed, or that it fired and the licences tried "
+    "(text or json; traced with the reference matcher). YAML/JSON transaction files only.",
+)
 def check(
     files: tuple[str, ...],
     rules: tuple[str, ...],
@@ -293,6 +303,7 @@ def check(
     audit_key_file: str | None,
     quiet: bool,
     clearances_file: str | None,
+    explain: bool,
 ) -> None:
     """Decide allow / deny / review for each transaction in FILES.
 
@@ -304,6 +315,10 @@ def check(
     mapping = csv_options(csv_map, delimiter=delimiter, date_format=date_format)
     packset = load_packs(rules or tuple(default_rules()))
     book = load_clearances(clearances_file) if clearances_file else None
+    if explain:
+        if fmt not in ("text", "json") or audit_log or jobs != 1:
+            raise click.UsageError("--explain prints text or json, for one process and without --audit-log")
+        sys.exit(_explain(files, Engine(packset, backend=backend, clearances=book), as_of, fmt, fail_on))
     engine = Engine(packset, backend=backend, clearances=book) if jobs == 1 else None
     log = _open_audit_log(audit_log, audit_key_file, files, as_of, backend, packset, quiet) if audit_log else None
     stdin = sys.stdin.buffer if "-" in files else None
@@ -330,11 +345,32 @@ def check(
     if fmt == "json":
         single = len(batch.collected) == 1 and len(files) == 1 and tally.counts["error"] == 0
         click.echo(dumps(batch.collected[0] if single else batch.collected, indent=True))
+    if fmt == "html":
+        sealed = (
+            f"audit: run sealed in {audit_log} ({tally.total} record(s)); head {batch.head}" if batch.head else None
+        )
+        click.echo(render_case_file(case_entries(batch.collected), audit=sealed), nl=False)
     if not quiet and tally.total > 1:
         click.echo(tally.summary(), err=True)
     if batch.head and not quiet:
         click.echo(f"audit: run sealed in {audit_log} ({tally.total} record(s)); head {batch.head}", err=True)
     sys.exit(_exit_for(tally, fail_on))
+
+
+def _explain(files: tuple[str, ...], engine: Engine, as_of: dt.date | None, fmt: str, fail_on: str) -> int:
+    """`check --explain`: each file is one YAML or JSON transaction; the worst outcome sets the exit code."""
+    tally = Tally()
+    out: list[object] = []
+    for name in files:
+        ex = engine.explain(load_transaction(name), as_of=as_of)
+        tally.add(ex.decision.decision)
+        if fmt == "json":
+            out.append(ex.model_dump(mode="json"))
+        else:
+            click.echo(render_explanation(ex, name))
+    if fmt == "json":
+        click.echo(dumps(out[0] if len(out) == 1 else out, indent=True))
+    return _exit_for(tally, fail_on)
 
 
 def _report(problem: Problem) -> None:
