@@ -106,6 +106,8 @@ class AuditWriter:
                 else:
                     self._log.add_error(item.source, item.record, list(item.problems), item.transaction_id)
                 self.written += 1
+                if _drained(self.queue):
+                    self._log.flush()  # a service writes as it answers: on disk when it has caught up
             self._log.seal()
         except BaseException as exc:  # a full disk: record it; /healthz reports the writer as failed
             self.failure = exc
@@ -124,3 +126,8 @@ class AuditWriter:
         elif not self._thread.ident:  # never started
             self._log.seal()
             self._log.close()
+
+
+def _drained(receipts: ReceiptQueue) -> bool:
+    empty = getattr(receipts, "empty", None)
+    return bool(empty()) if callable(empty) else True
