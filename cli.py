@@ -30,11 +30,13 @@ from compliance.errors import ComplianceError, ExitCode, Problem
 from compliance.evaluate.match import BACKENDS, durable_unavailable
 from compliance.io.batch import write_batch
 from compliance.io.clearances import add_clearance, clearance_rows, load_clearances, read_clearances, withdraw_clearance
+from compliance.io.licenses import hold_option, licenses
 from compliance.io.lists import import_csl
-from compliance.io.pipeline import check_items, check_items_parallel
+from compliance.io.pipeline import check_items, check_items_parallel, close_ledgers
 from compliance.io.readers import csv_options, read_items
 from compliance.io.render import packs_listing, render_packs
 from compliance.io.writers import Format, Progress, Tally, dumps
+from compliance.ledger.determine import LedgerOptions
 from compliance.packs.bundled import bundled_rules_dir, is_bundled, same_files
 from compliance.packs.load import load_packs
 from compliance.packs.packset import PackSet
@@ -277,6 +279,18 @@ def main(debug: bool) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="YAML file of cleared possible party-list matches (`compliance clearances add`).",
 )
+@click.option(
+    "--db",
+    metavar="URL",
+    help="Also consider the licences of this licence ledger (a SQLite path or postgresql://...; see "
+    "`compliance licenses`).",
+)
+@click.option(
+    "--reserve",
+    is_flag=True,
+    help="With --db: reserve each allowed line's quantity and value on the ledger licence that covers it.",
+)
+@hold_option
 def check(
     files: tuple[str, ...],
     rules: tuple[str, ...],
@@ -293,6 +307,9 @@ def check(
     audit_key_file: str | None,
     quiet: bool,
     clearances_file: str | None,
+    db: str | None,
+    reserve: bool,
+    hold: int,
 ) -> None:
     """Decide allow / deny / review for each transaction in FILES.
 
@@ -301,6 +318,9 @@ def check(
     """
     if audit_key_file and not audit_log:
         raise click.UsageError("--audit-key-file needs --audit-log")
+    if reserve and not db:
+        raise click.UsageError("--reserve needs --db")
+    ledger = LedgerOptions(db, reserve, dt.timedelta(seconds=hold)) if db else None
     mapping = csv_options(csv_map, delimiter=delimiter, date_format=date_format)
     packset = load_packs(rules or tuple(default_rules()))
     book = load_clearances(clearances_file) if clearances_file else None
@@ -321,11 +341,15 @@ def check(
             audit=audit,
             debug=debug,
             clearances=book,
+            ledger=ledger,
         )
     else:
-        results = check_items(engine, items, fmt=fmt, as_of=as_of, audit=audit, debug=debug)
+        results = check_items(engine, items, fmt=fmt, as_of=as_of, audit=audit, debug=debug, ledger=ledger)
     progress = Progress(sys.stderr) if sys.stderr.isatty() and not quiet else None
-    batch = write_batch(results, fmt=fmt, out=sys.stdout, report=_report, log=log, progress=progress)
+    try:
+        batch = write_batch(results, fmt=fmt, out=sys.stdout, report=_report, log=log, progress=progress)
+    finally:
+        close_ledgers()
     tally = batch.tally
     if fmt == "json":
         single = len(batch.collected) == 1 and len(files) == 1 and tally.counts["error"] == 0
@@ -566,6 +590,9 @@ def clearances_expire(file: str, clearance_id: str, day: dt.date | None) -> None
     """Withdraw a clearance from a day on; it stays in the file with that day."""
     clearance = withdraw_clearance(file, clearance_id, day or dt.date.today())
     click.echo(f"{file}: {clearance.id} withdrawn from {clearance.withdrawn}")
+
+
+main.add_command(licenses)
 
 
 @main.command(epilog=EXIT_HELP)

@@ -43,6 +43,8 @@ def write_batch(
             if log is not None:  # first: a resumed run refuses a record that does not match before printing it
                 if result.receipt is not None:
                     log.add_decision(result.source, result.record, result.receipt)
+                    for ledger_id, movement in result.movements:  # what the check drew on the licence ledger
+                        log.add_movement(ledger_id, movement)
                 else:
                     problems = [p.to_dict() for p in result.problems]
                     log.add_error(result.source, result.record, problems, result.transaction_id)
