@@ -732,6 +732,12 @@ def schema_cmd(name: schema.SchemaName) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="YAML file of cleared possible party-list matches; read again on every reload.",
 )
+@click.option(
+    "--db",
+    metavar="URL",
+    help="A licence ledger (SQLite path or postgresql://...): /v1/licenses, and its licences in every check.",
+)
+@hold_option
 def serve(
     rules: tuple[str, ...],
     backend: str,
@@ -748,6 +754,8 @@ def serve(
     no_access_log: bool,
     quiet: bool,
     clearances_file: str | None,
+    db: str | None,
+    hold: int,
 ) -> None:
     """Serve decisions over HTTP for ERP systems: POST /v1/check, POST /v1/check/batch, GET /v1/packs, ...
 
@@ -773,6 +781,8 @@ def serve(
         max_batch_records=max_batch_records,
         timeout=timeout,
         batch_timeout=batch_timeout,
+        ledger=db,
+        hold_seconds=hold,
     )
     options = ServeOptions(
         roots=tuple(roots),

@@ -63,20 +63,24 @@ class Result:
     movements: tuple[tuple[str, dict[str, object]], ...] = ()
 
 
-# One ledger connection per process and URL (workers open their own; a ledger is not picklable).
+# One ledger per process and URL (workers open their own; a ledger is not picklable); it keeps one connection
+# per thread (the service decides on a thread pool).
 _ledgers: dict[str, Ledger] = {}
+_ledgers_guard = threading.Lock()
 
 
 def _ledger(options: LedgerOptions) -> Ledger:
-    ledger = _ledgers.get(options.url)
-    if ledger is None:
-        ledger = _ledgers[options.url] = Ledger(options.url)
-    return ledger
+    with _ledgers_guard:
+        ledger = _ledgers.get(options.url)
+        if ledger is None:
+            ledger = _ledgers[options.url] = Ledger(options.url)
+        return ledger
 
 
 def close_ledgers() -> None:
-    while _ledgers:
-        _ledgers.popitem()[1].close()
+    with _ledgers_guard:
+        while _ledgers:
+            _ledgers.popitem()[1].close()
 
 
 def check_item(

@@ -13,9 +13,9 @@ from pydantic import Field, TypeAdapter, ValidationError
 from compliance.errors import InputError, Problem
 from compliance.models._base import Contract
 from compliance.models.transaction import License
-from compliance.source import load_document, pydantic_problems
+from compliance.source import Document, load_document, parse_bytes, pydantic_problems
 
-__all__ = ["LicensesFile", "read_licenses"]
+__all__ = ["LicensesFile", "licenses_from_bytes", "read_licenses"]
 
 
 class LicensesFile(Contract):
@@ -28,7 +28,15 @@ _LIST = TypeAdapter(list[License])
 
 def read_licenses(path: str | Path) -> list[License]:
     """The licences in ``path``; any problem is an :class:`InputError` naming the line and field."""
-    doc = load_document(path)
+    return _licenses(load_document(path))
+
+
+def licenses_from_bytes(raw: bytes, name: str) -> list[License]:
+    """The licences in a JSON body (``POST /v1/licenses``), located like a file's."""
+    return _licenses(parse_bytes(raw, name, fmt="json"))
+
+
+def _licenses(doc: Document) -> list[License]:
     data = doc.data
     try:
         if isinstance(data, list):
