@@ -37,6 +37,7 @@ from compliance.io.readers import csv_options, read_items
 from compliance.io.render import packs_listing, render_packs
 from compliance.io.writers import Format, Progress, Tally, dumps
 from compliance.ledger.determine import LedgerOptions
+from compliance.ledger.store import Ledger
 from compliance.packs.bundled import bundled_rules_dir, is_bundled, same_files
 from compliance.packs.load import load_packs
 from compliance.packs.packset import PackSet
@@ -321,6 +322,8 @@ def check(
     if reserve and not db:
         raise click.UsageError("--reserve needs --db")
     ledger = LedgerOptions(db, reserve, dt.timedelta(seconds=hold)) if db else None
+    if db:
+        Ledger(db).close()  # opened (and migrated) once before any record: a ledger that cannot be used stops here
     mapping = csv_options(csv_map, delimiter=delimiter, date_format=date_format)
     packset = load_packs(rules or tuple(default_rules()))
     book = load_clearances(clearances_file) if clearances_file else None

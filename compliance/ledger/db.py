@@ -48,6 +48,10 @@ class LedgerError(InputError):
     def summary(self) -> str:
         return "the licence ledger was not changed"
 
+    def __reduce__(self) -> tuple[type[LedgerError], tuple[list[Problem]]]:
+        # Raised in a `--jobs` worker, it crosses to the parent pickled: rebuilt from its problems, not its text.
+        return (type(self), (list(self.problems),))
+
 
 class _Retry(Exception):
     """A transient conflict (deadlock, busy database): the whole operation may be run again."""

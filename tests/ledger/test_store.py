@@ -225,3 +225,13 @@ def test_a_password_never_reaches_messages() -> None:
 
     assert display_url("postgresql://u:secret@h:5432/db") == "postgresql://u:***@h:5432/db"
     assert display_url("ledger.sqlite") == "ledger.sqlite"
+
+
+def test_a_ledger_error_crosses_from_a_worker_process_intact() -> None:
+    import pickle
+
+    from compliance.errors import Location, Problem
+
+    err = LedgerError([Problem(Location("ledger.sqlite"), "ledger-busy", "stayed busy")])
+    again = pickle.loads(pickle.dumps(err))
+    assert isinstance(again, LedgerError) and again.problems == err.problems
