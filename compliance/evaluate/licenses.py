@@ -41,6 +41,7 @@ without them at its word. It never does so for parties a requirement names (rule
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -90,12 +91,24 @@ class LicenseFacts:
     _usage: dict[str, Verdict] = field(default_factory=dict)
 
 
+# Hyphen, underscore and the dashes a word processor puts in their place (U+2010-2014, U+2212 minus).
+_SEPARATORS = frozenset("-_\u2010\u2011\u2012\u2013\u2014\u2212")
+
+
+def license_key(license_id: str) -> str:
+    """A licence number as compared with the ledger's: letter case, full-width forms, spaces and hyphens aside
+    (``d 123-4567`` and its full-width form are ``D1234567``), so that a retyped copy on an order is still the ledger's
+    licence, drawn down, and never a second, undrawn one."""
+    folded = unicodedata.normalize("NFKC", license_id).casefold()
+    return "".join(c for c in folded if not (c.isspace() or c in _SEPARATORS))
+
+
 def license_facts(tx: Transaction, catalog: Catalog, ledger: Sequence[LedgerLicense] = ()) -> tuple[LicenseFacts, ...]:
     """The licences to try, in the order of determination: the order's own, then the ledger's, expiring first
     (:mod:`compliance.evaluate.balances`); an order's licence that is also in the ledger is the ledger's."""
-    in_ledger = {b.license.id for b in ledger}
+    in_ledger = {license_key(b.license.id) for b in ledger}
     candidates: list[tuple[License, LedgerLicense | None]] = [
-        (lic, None) for lic in tx.licenses if lic.id not in in_ledger
+        (lic, None) for lic in tx.licenses if license_key(lic.id) not in in_ledger
     ]
     candidates += [(b.license, b) for b in ordered(ledger)]
     out = []

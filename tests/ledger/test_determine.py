@@ -155,6 +155,14 @@ def test_an_inline_copy_of_a_ledger_licence_is_drawn_down_like_the_ledgers(engin
     assert d.decision == "deny" and "licence D100 has 5 left" in _finding(d, H20)[1]
 
 
+@pytest.mark.parametrize("retyped", ["D100", "d100", "D-100", "D 100", "\uff24\uff11\uff10\uff10", "D\u2011100"])
+def test_a_retyped_copy_of_a_ledger_licence_is_still_the_ledgers(engine: Engine, retyped: str) -> None:
+    # An order carrying the licence's terms under a variant of its number must not cover without being drawn.
+    copy = {**_licence().model_dump(mode="json"), "id": retyped}
+    d = _decide(engine, _order(licenses=[copy]), LedgerLicense(_licence(), used_quantity=95 * SCALE))
+    assert d.decision == "deny" and "licence D100 has 5 left" in _finding(d, H20)[1]
+
+
 def test_a_ledger_of_unrelated_licences_is_not_listed_in_a_deny(engine: Engine) -> None:
     others = [LedgerLicense(_licence(id=f"X{i}", products=["NVIDIA H100"])) for i in range(50)]
     d = _decide(engine, _order(), *others)
