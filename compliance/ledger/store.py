@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from compliance.errors import Location, Problem
 from compliance.evaluate.balances import LedgerLicense, micro, units
+from compliance.evaluate.licenses import license_key
 from compliance.ledger.db import Database, LedgerError, Tx
 from compliance.ledger.schema import SCHEMA_VERSION, migrate, version
 from compliance.models.transaction import License, Transaction
@@ -38,6 +39,9 @@ __all__ = [
     "stamp",
 ]
 
+# The largest quantity or value kept, in micro-units (about 4.6 trillion units): sums of them stay inside the
+# 64-bit integers of both databases.
+MAX_AMOUNT = 2**62
 DEFAULT_HOLD = dt.timedelta(days=7)  # how long a reservation holds its licence unless told otherwise
 HELD = "(r.status = 'consumed' OR (r.status = 'reserved' AND r.expires_at > ?))"
 
@@ -318,9 +322,17 @@ class Ledger:
         """Add licences (all or none). The same terms again change nothing; other terms for a known id are refused
         unless ``replace`` (an amendment, recorded as ``amend``)."""
         ids = [lic.id for lic in licenses]
-        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        keys = [license_key(i) for i in ids]
+        repeated = sorted({i for i, k in zip(ids, keys, strict=True) if keys.count(k) > 1})
         if repeated:
             raise self._error("ledger-duplicate", f"licence id(s) given more than once: {', '.join(repeated)}")
+        huge = [lic.id for lic in licenses if max(micro(lic.quantity or 0), micro(lic.value or 0)) > MAX_AMOUNT]
+        if huge:
+            raise self._error(
+                "ledger-amount",
+                f"licence(s) {', '.join(huge)}: quantity or value over {units(MAX_AMOUNT, grouped=True)}, more than "
+                "the ledger keeps exactly",
+            )
 
         def work() -> list[Movement]:
             out: list[Movement] = []
@@ -328,6 +340,17 @@ class Ledger:
             with self.db.transaction(write=True) as t:
                 now = self._now()
                 t.lock(ids)
+                # Another spelling of a licence number already in the ledger (`D-100` for `D100`) is the same
+                # licence: refused, so that one licence is never kept (and drawn) twice.
+                known = {license_key(r[0]): r[0] for r in t.run("SELECT id FROM licenses")}
+                clash = sorted(f"{i} (the ledger has {known[k]})" for i, k in zip(ids, keys, strict=True)
+                               if k in known and known[k] != i)  # fmt: skip
+                if clash:
+                    raise self._error(
+                        "ledger-conflict",
+                        f"licence number(s) {', '.join(clash)} are the same licence spelt otherwise; nothing was added",
+                        "use the ledger's spelling (with --replace to amend it)",
+                    )
                 for lic in licenses:
                     terms = _terms(lic)
                     sha = hashlib.sha256(terms.encode("utf-8")).hexdigest()
@@ -451,7 +474,10 @@ class Ledger:
 
     def _candidates(self, t: Tx, tx: Transaction, on: dt.date, now: str) -> tuple[LedgerLicense, ...]:
         day = on.isoformat()
-        named = sorted({lic.id for lic in tx.licenses})
+        named: list[str] = []
+        if tx.licenses:  # the ledger's licences the order names, however spelt, whatever their dates
+            keys = {license_key(lic.id) for lic in tx.licenses}
+            named = sorted(r[0] for r in t.run("SELECT id FROM licenses") if license_key(r[0]) in keys)
         also = f" OR l.id IN ({','.join('?' * len(named))})" if named else ""
         rows = t.run(
             "SELECT l.id, l.terms, COALESCE(SUM(r.quantity), 0), COALESCE(SUM(r.value), 0) "

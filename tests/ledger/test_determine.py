@@ -251,3 +251,15 @@ def test_the_receipt_keeps_what_the_decision_used(engine: Engine, tmp_path: Path
         replayed = engine.decide(_qty("A", 8), ledger=kept)
         assert replayed.decision == checked.decision.decision
         assert [r["status"] for r in receipt["reservations"]] == ["reserved"]  # type: ignore[attr-defined]
+
+
+def test_an_order_naming_a_ledger_licence_outside_its_dates_gets_the_ledgers_terms(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # The ledger's D100 ended 2025-06-30; an order carrying a copy "d-100" with a later end does not cover.
+    with Ledger(str(tmp_path / "l.sqlite")) as ledger:
+        ledger.add([_licence(valid_to="2025-06-30")])
+        copy = {**_licence().model_dump(mode="json"), "id": "d-100"}
+        checked = check_with_ledger(engine, _order(licenses=[copy]), ledger, reserve=True)
+        assert [b.license.id for b in checked.seen] == ["D100"]
+        assert checked.decision.decision == "deny" and checked.movements == ()

@@ -235,3 +235,19 @@ def test_a_ledger_error_crosses_from_a_worker_process_intact() -> None:
     err = LedgerError([Problem(Location("ledger.sqlite"), "ledger-busy", "stayed busy")])
     again = pickle.loads(pickle.dumps(err))
     assert isinstance(again, LedgerError) and again.problems == err.problems
+
+
+def test_one_licence_is_never_kept_twice_under_two_spellings(ledger_url: str) -> None:
+    with Ledger(ledger_url) as ledger:
+        ledger.add([lic()])
+        for spelling in ["d100", "D-100", "D 100"]:
+            with pytest.raises(LedgerError) as err:
+                ledger.add([lic(id=spelling)])
+            assert err.value.problems[0].code == "ledger-conflict" and "(the ledger has D100)" in str(err.value)
+        with pytest.raises(LedgerError) as err:
+            ledger.add([lic(id="A-1"), lic(id="a1")])
+        assert err.value.problems[0].code == "ledger-duplicate"
+        with pytest.raises(LedgerError) as err:
+            ledger.add([lic(id="BIG", quantity=1e13)])
+        assert err.value.problems[0].code == "ledger-amount"
+        assert [b.license.id for b in ledger.balances()] == ["D100"]
