@@ -251,3 +251,28 @@ def test_one_licence_is_never_kept_twice_under_two_spellings(ledger_url: str) ->
             ledger.add([lic(id="BIG", quantity=1e13)])
         assert err.value.problems[0].code == "ledger-amount"
         assert [b.license.id for b in ledger.balances()] == ["D100"]
+
+
+def test_a_new_ledger_opened_by_many_at_once_is_created_once(ledger_url: str) -> None:
+    import threading
+
+    ids: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def open_it() -> None:
+        try:
+            start.wait(timeout=30)
+            with Ledger(ledger_url) as ledger:
+                ids.append(ledger.id)
+        except BaseException as exc:  # collected: the assertion below names it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == [] and len(ids) == 6 and len(set(ids)) == 1
+    with Ledger(ledger_url) as ledger, ledger.db.transaction(write=False) as t:
+        assert t.run("SELECT COUNT(*) FROM ledger_schema") == [(SCHEMA_VERSION,)]
