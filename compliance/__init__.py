@@ -3,7 +3,7 @@
 Load packs once, evaluate many::
 
     from compliance import Engine
-    engine = Engine.from_directory("rules")
+    engine = Engine.from_directory()
     decision = engine.evaluate({"id": "SO-1", "date": "2025-05-01", "destination": "CN",
                                 "items": [{"line": 1, "product": "NVIDIA H20", "quantity": 8}]})
 """

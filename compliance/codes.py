@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import unicodedata
 
 __all__ = [
     "COUNTRY_CODES",
@@ -54,9 +55,16 @@ COUNTRY_CODES: frozenset[str] = frozenset(
 
 
 def suggest_country(code: str) -> str | None:
-    upper = code.strip().upper()
+    """The code a mistyped country code most likely meant, or None.
+
+    Only a two-character value is a mistyped code: a name or an abbreviation ("China", "PRC") is not near the
+    code it means ("NA" is Namibia, "PR" Puerto Rico), and a wrong suggestion is worse than none.
+    """
+    upper = unicodedata.normalize("NFKC", code).strip().upper()  # full-width letters from a CJK-locale export
     if upper in COUNTRY_CODES:
         return upper
+    if len(upper) != 2:
+        return None
     close = difflib.get_close_matches(upper, sorted(COUNTRY_CODES), n=1, cutoff=0.5)
     return close[0] if close else None
 

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 import cli
 from cli import main
+from compliance import __version__
 from compliance.authoring.github import github_annotations
 from compliance.errors import Location, Problem
 from compliance.packs.bundled import bundled_rules_dir, is_bundled
@@ -50,7 +51,7 @@ def test_every_command_has_short_help_and_quiet() -> None:
 def test_version_names_engine_core_and_packs() -> None:
     code, out, _err = run("--version")
     lines = out.splitlines()
-    assert code == 0 and lines[0].startswith("compliance 0.1.0 (Python 3.")
+    assert code == 0 and lines[0].startswith(f"compliance {__version__} (Python 3.")
     assert lines[1].startswith("matching core: durable-rules 2.0.28")
     assert lines[2].startswith("rule packs: bundled, ")
     assert [line.split()[0] for line in lines[3:]] == [

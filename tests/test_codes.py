@@ -13,6 +13,7 @@ from compliance.codes import (
     normalize_code,
     number_as_code,
     pack_jurisdiction,
+    suggest_country,
 )
 
 
@@ -128,3 +129,12 @@ def test_a_normalised_code_always_has_the_shape(text: str) -> None:
         assert err.hint  # never silence: a refusal always says what to do
     else:
         assert check_control_code("us-ear", code) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [("China", None), ("PRC", None), ("CHN", None), ("\uff23\uff2e", "CN"), ("cn", "CN"), ("XX", "XK")],
+)
+def test_a_country_hint_is_given_only_for_a_mistyped_code(value: str, hint: str | None) -> None:
+    # "China" used to be answered with "did you mean 'NA'?" (Namibia), "PRC" with 'PR' (Puerto Rico).
+    assert suggest_country(value) == hint

@@ -106,7 +106,19 @@ def test_wheel_install_checks_an_example_from_elsewhere(tmp_path: Path, version:
         [str(bin_dir / "python"), "-c", "import compliance.server, uvicorn, starlette"], cwd=elsewhere, env=env
     )
     assert served.returncode == 0, served.stderr
+    # The library, as an ERP script embeds it, finds the same bundled packs from any folder.
+    embedded = _run([str(bin_dir / "python"), "-c", _EMBEDDED, str(elsewhere / "tx.yaml")], cwd=elsewhere, env=env)
+    assert embedded.stdout.split() == ["deny", "us-ear.ac.h20-mi308-license"], embedded.stderr
     _assert_precise_types(bin_dir / "python", elsewhere)
+
+
+_EMBEDDED = """
+import sys
+from compliance import Engine, load_transaction
+with Engine.from_directory() as engine:
+    decision = engine.evaluate(load_transaction(sys.argv[1]))
+print(decision.decision, *sorted({f.rule_id for f in decision.findings}))
+"""
 
 
 @pytest.mark.slow

@@ -50,6 +50,7 @@ from compliance.intake import transaction_from_document, transaction_from_mappin
 from compliance.models.decision import Decision, PackRef
 from compliance.models.pack import Product
 from compliance.models.transaction import Transaction
+from compliance.packs.bundled import bundled_rules_dir
 from compliance.packs.load import load_packs
 from compliance.packs.packset import PackSet
 from compliance.screening.clearances import ClearanceBook, Verdict
@@ -62,7 +63,7 @@ __all__ = ["Engine"]
 class Engine:
     """Evaluates transactions against a frozen pack set.
 
-    >>> engine = Engine.from_directory("rules")          # doctest: +SKIP
+    >>> engine = Engine.from_directory()                 # doctest: +SKIP
     >>> engine.evaluate(tx).decision                      # doctest: +SKIP
     'deny'
     """
@@ -136,8 +137,9 @@ class Engine:
         memoize: bool = True,
         clearances: ClearanceBook | None = None,
     ) -> Engine:
-        """Load every pack under ``roots`` (default ``rules``); raises :class:`PackError` on any problem."""
-        return cls(load_packs(roots or ("rules",)), backend=backend, memoize=memoize, clearances=clearances)
+        """Load every pack under ``roots`` (default: the packs bundled with the installation, as the CLI does;
+        never a ``rules`` folder in the current directory); raises :class:`PackError` on any problem."""
+        return cls(load_packs(roots or (bundled_rules_dir(),)), backend=backend, memoize=memoize, clearances=clearances)
 
     def reload(self, *roots: str | Path) -> Engine:
         """A new engine on freshly loaded packs; this one keeps working until the caller swaps it."""

@@ -45,6 +45,8 @@ def _check_country(value: object) -> object:
         extra = f"; did you mean {hint!r}?" if hint and hint != value else ""
         if hint == value.strip().upper():
             extra = f"; country codes are upper case: {hint!r}"
+        elif hint is None and len(value.strip()) > 2:
+            extra = "; write the two-letter code, e.g. 'CN' for China (names and three-letter codes are not read)"
         raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code{extra}")
     return value
 

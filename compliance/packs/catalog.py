@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -14,8 +15,13 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def normalize_alias(text: str) -> str:
-    """`NVIDIA H20`, `nvidia-h20` and `Nvidia_H20` all normalise to `nvidiah20`."""
-    return _NON_ALNUM.sub("", text.casefold())
+    """`NVIDIA H20`, `nvidia-h20`, `Nvidia_H20` and its full-width form (U+FF2E ...) all normalise to `nvidiah20`.
+
+    NFKC first: an ERP export in a CJK locale types product names in full-width forms, which the ASCII filter
+    would otherwise erase (leaving an unclassified line instead of the product it names). Look-alike letters
+    of other scripts are not folded: they stay unknown, and an unknown line is review.
+    """
+    return _NON_ALNUM.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 def code_ancestors(code: str) -> tuple[str, ...]:

@@ -80,6 +80,21 @@ def test_1_without_eccn_the_unknown_product_is_reviewed(engine: Engine) -> None:
     assert d.decision == "review" and "engine.unclassified-item" in _fired(d)
 
 
+@pytest.mark.parametrize(
+    "name", ["\uff2e\uff36\uff29\uff24\uff29\uff21 \uff28\uff12\uff10", "nvidia\u3000h20", "NVIDIA-H20"]
+)
+def test_1_a_product_name_in_full_width_forms_is_the_product(engine: Engine, name: str) -> None:
+    # A CJK-locale ERP export: full-width letters used to be erased, leaving an unclassified line.
+    d = engine.evaluate(_tx({"line": 1, "quantity": 1, "product": name}, date="2025-05-01"))
+    assert d.decision == "deny" and _fired(d) == {"us-ear.ac.h20-mi308-license": "deny"}
+
+
+@pytest.mark.parametrize("name", ["NVIDIA \u041d20", "NV\u0399DIA H20"])  # Cyrillic En, Greek Iota
+def test_1_look_alike_letters_leave_the_product_unknown_and_reviewed(engine: Engine, name: str) -> None:
+    d = engine.evaluate(_tx({"line": 1, "quantity": 1, "product": name}, date="2025-05-01"))
+    assert d.decision == "review" and "engine.unclassified-item" in _fired(d)
+
+
 @pytest.mark.parametrize("eccn", ["5A992.z", "3A001.z", "4A003.z.1.a", "5D002.z"])
 def test_1_z_items_follow_the_3a090_rules(engine: Engine, eccn: str) -> None:
     # 5A992.z to China used to be allowed.
