@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cli import main
@@ -116,29 +117,31 @@ def test_bad_input_is_located(tmp_path: Path) -> None:
     assert code == 2 and "7d, 12h" in err
 
 
-def test_the_readme_shows_real_output(tmp_path: Path) -> None:
-    """The README's "Licence ledger in five commands", run again on docs/ledger/: every line it shows for add,
-    check --format csv, list, consume and release is what the commands print."""
+def test_the_readme_shows_real_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's "Licence ledger in five commands" is one stateful session (tests/test_docs.py re-runs
+    sessions one by one, so it leaves these out): run again in a copy of docs/ledger/, every block of output it
+    shows (stdout and stderr, as a terminal shows them) is what the commands print, in order."""
+    import re
+    import shlex
+    import shutil
+
     from tests.conftest import ROOT
 
     readme = (ROOT / "README.md").read_text()
-    docs = ROOT / "docs" / "ledger"
-    db = str(tmp_path / "ledger.sqlite")
-    steps = [
-        ("licenses", "add", str(docs / "licences.yaml"), "--db", db),
-        ("check", str(docs / "so-3001.yaml"), "--db", db, "--reserve", "--format", "csv"),
-        ("check", str(docs / "so-3002.yaml"), "--db", db, "--reserve", "--format", "csv"),
-        ("licenses", "list", "--db", db),
-        ("licenses", "consume", "SO-3001", "--db", db),
-        ("check", str(docs / "so-3003.yaml"), "--db", db, "--reserve", "--format", "csv"),
-        ("licenses", "release", "SO-3003", "--db", db),
-        ("licenses", "list", "--db", db),
-    ]
-    for i, step in enumerate(steps):
-        code, out, _ = run(*step)
-        assert code == (1 if i == 2 else 0), step
-        if i == 2:
-            continue  # the README shows this one as text
-        for line in out.splitlines():
-            shown = line.replace(str(docs) + "/", "")
-            assert shown in readme, shown
+    section = readme[readme.index("## Licence ledger in five commands") :]
+    block = re.search(r"```text\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    shutil.copytree(ROOT / "docs" / "ledger", tmp_path / "ledger")
+    monkeypatch.chdir(tmp_path / "ledger")
+    monkeypatch.setenv("NO_COLOR", "1")
+    sessions = re.split(r"^\$ ", block.group(1), flags=re.MULTILINE)[1:]
+    assert len(sessions) == 8
+    for session in sessions:
+        command, _, shown = session.partition("\n")
+        args = shlex.split(command.split("#")[0])[1:]
+        result = CliRunner().invoke(main, args)
+        if "[... the rule's citations and note ...]" in shown:  # shortened: what it shows is the start
+            head = shown.split("             [...")[0]
+            assert result.output.startswith(head), command
+        else:
+            assert result.output == shown, command
