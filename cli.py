@@ -323,7 +323,9 @@ def check(
         raise click.UsageError("--reserve needs --db")
     ledger = LedgerOptions(db, reserve, dt.timedelta(seconds=hold)) if db else None
     if db:
-        Ledger(db).close()  # opened (and migrated) once before any record: a ledger that cannot be used stops here
+        # Opened (and migrated) once before any record: a ledger that cannot be used, or a mistyped path (a check
+        # never creates a ledger: `licenses add` does), stops the run here.
+        Ledger(db, create=False).close()
     mapping = csv_options(csv_map, delimiter=delimiter, date_format=date_format)
     packset = load_packs(rules or tuple(default_rules()))
     book = load_clearances(clearances_file) if clearances_file else None

@@ -73,7 +73,7 @@ def _ledger(options: LedgerOptions) -> Ledger:
     with _ledgers_guard:
         ledger = _ledgers.get(options.url)
         if ledger is None:
-            ledger = _ledgers[options.url] = Ledger(options.url)
+            ledger = _ledgers[options.url] = Ledger(options.url, create=False)
         return ledger
 
 

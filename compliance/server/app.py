@@ -36,6 +36,7 @@ from compliance.io.readers import RawLine
 from compliance.io.writers import dumps
 from compliance.ledger.db import LedgerError
 from compliance.ledger.determine import LedgerOptions
+from compliance.ledger.store import Ledger
 from compliance.server.access import AccessLog
 from compliance.server.audit import Entry, MovementEntry
 from compliance.server.licenses import LicenseRoutes, ledger_error_status
@@ -116,6 +117,8 @@ class Service:
         self.on_reload = on_reload
         self.pool = ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="check")
         self.started = time.time()
+        if config.ledger:  # created and migrated at start-up: a ledger that cannot be used stops the service here
+            Ledger(config.ledger).close()
         record = None if submit is None else (lambda ledger, movement: submit(MovementEntry(ledger, movement)))
         self.licenses = LicenseRoutes(config.ledger, self.pool, record, config.max_body_bytes)
 

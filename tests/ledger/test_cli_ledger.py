@@ -115,6 +115,11 @@ def test_bad_input_is_located(tmp_path: Path) -> None:
     assert code == 2 and "--reserve needs --db" in err
     code, _, err = run("check", str(bad), "--db", "x.sqlite", "--hold", "soon")
     assert code == 2 and "7d, 12h" in err
+    # A check never creates a ledger: a mistyped path is an error, not an empty ledger.
+    order = tmp_path / "o.yaml"
+    order.write_text(ORDER.format(id="SO-A", quantity=1))
+    code, _, err = run("check", str(order), "--db", str(tmp_path / "typo.sqlite"))
+    assert code == 2 and "ledger-missing" in err and not (tmp_path / "typo.sqlite").exists()
 
 
 def test_the_readme_shows_real_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
