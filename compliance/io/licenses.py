@@ -19,8 +19,9 @@ import click
 from compliance._version import __version__
 from compliance.audit.keys import ENV_KEY, ENV_KEY_FILE, load_key
 from compliance.audit.receipts import AuditLog, RunInfo
+from compliance.errors import InputError
 from compliance.evaluate.balances import units
-from compliance.ledger.db import display_url
+from compliance.ledger.db import LedgerError, display_url
 from compliance.ledger.files import read_licenses
 from compliance.ledger.store import DEFAULT_HOLD, Balance, Ledger, Movement, StepResult
 
@@ -170,7 +171,10 @@ def licenses() -> None:
 @_with_audit
 def licenses_add(file: str, db: str, replace: bool, audit_log: str | None, audit_key_file: str | None) -> None:
     """Add the licences in FILE (YAML or JSON, the transaction's licence shape; all or none)."""
-    found = read_licenses(file)
+    try:
+        found = read_licenses(file)
+    except InputError as err:  # said as what it means here: the ledger was not changed
+        raise LedgerError(list(err.problems)) from None
     with _open(db, create=True) as ledger:
         moves = ledger.add(found, replace=replace, source=file)
         for m in moves:
