@@ -157,7 +157,7 @@ class Database:
                 conn = sqlite3.connect(
                     self._target, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
                 )
-                conn.execute("PRAGMA journal_mode=WAL")
+                _wal(conn)
                 conn.execute("PRAGMA synchronous=FULL")
                 conn.execute("PRAGMA foreign_keys=ON")
             except sqlite3.Error as exc:
@@ -268,6 +268,22 @@ def retrying(work: Callable[[], _T], url: str) -> _T:
             last = str(exc)
             time.sleep(min(0.05 * 2**attempt, 1.0))
     raise _problem(url, "ledger-busy", f"the ledger stayed busy after {RETRIES} attempts ({last})", help="retry later")
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL. Switching a new file needs it to itself, and SQLite answers "locked" at once rather than
+    waiting (the busy timeout does not cover it): several processes opening a new ledger together wait here."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    pause = 0.01
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
 
 def _close(conn: Any) -> None:
