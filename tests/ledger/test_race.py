@@ -2,9 +2,9 @@
 lines. Exactly the balance is reserved, the rest denied, and the licence is never over-drawn; on SQLite
 (``BEGIN IMMEDIATE``) and PostgreSQL (row locks). Slow: each process loads the packs and opens its own connection.
 
-Two shapes: worker processes that all start deciding at one barrier (the most contention: most read the same
-balance before anyone commits, so most have to be decided again), and the real command line, ``compliance check
---db URL --reserve``, started N times at once.
+Three shapes: worker processes that all start deciding at one barrier (the most contention: most read the same
+balance before anyone commits, so most have to be decided again), the real command line, ``compliance check
+--db URL --reserve``, started N times at once, and N concurrent requests to ``serve --workers 2 --db URL``.
 """
 
 from __future__ import annotations
@@ -143,3 +143,41 @@ def test_race_sqlite_command_line(sqlite_url: str, tmp_path: Path) -> None:
 
 def test_race_postgresql_command_line(postgres_url: str, tmp_path: Path) -> None:
     _race_cli(postgres_url, tmp_path)
+
+
+def _race_server(url: str, tmp: Path) -> None:
+    """Two `serve --workers 2` worker processes answering N concurrent `POST /v1/check?reserve=true`."""
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    from compliance.audit.receipts import read_receipts
+    from compliance.audit.verify import verify_log
+    from tests.server.harness import Server
+
+    with Ledger(url) as ledger:
+        ledger.add([_licence()])
+    log = tmp / "audit.jsonl"
+    server = Server(["--workers", "2", "--db", url, "--audit-log", str(log), "--no-access-log"])
+    try:
+        with ThreadPoolExecutor(max_workers=N) as pool:
+            replies = list(
+                pool.map(
+                    lambda i: server.request("POST", "/v1/check?reserve=true", json.dumps(_order(i)).encode()), range(N)
+                )
+            )
+    finally:
+        assert server.stop() == 0
+    assert all(r.status == 200 for r in replies), [r.body[:200] for r in replies]
+    decisions = {str(d["transaction_id"]): str(d["decision"]) for r in replies if isinstance(d := r.json(), dict)}
+    _assert_exactly_the_balance(url, decisions)
+    assert verify_log(log).broken is None
+    kinds = [d["kind"] for _, _, d in read_receipts(log) if d is not None]
+    assert kinds.count("movement") == LINES_THAT_FIT and kinds.count("decision") == N
+
+
+def test_race_sqlite_two_server_workers(sqlite_url: str, tmp_path: Path) -> None:
+    _race_server(sqlite_url, tmp_path)
+
+
+def test_race_postgresql_two_server_workers(postgres_url: str, tmp_path: Path) -> None:
+    _race_server(postgres_url, tmp_path)
