@@ -22,14 +22,19 @@ class MatchDetail:
     matched_tokens: tuple[str, ...]
     unmatched_tokens: tuple[str, ...]
     unmatched_entry_tokens: tuple[str, ...]
-    basis: str  # "equivalent", "transliteration", "tokens", "characters"
+    basis: str  # "equivalent", "transliteration", "tokens", "characters", "disguise"
 
 
-def why(detail: MatchDetail, entry_name: str, country_match: bool, countries: tuple[str, ...]) -> str:
+def why(detail: MatchDetail, entry_name: str, country_match: bool, countries: tuple[str, ...], guess: str = "") -> str:
     """One sentence: what matched what, how well, and why it is (or is not) the listed party."""
     listed = f"{entry_name!r}"
     if detail.alias:
         listed = f"{'weak ' if detail.weak else ''}alias {detail.matched_name!r} of {entry_name!r}"
+    if guess:
+        return (
+            f"name read with {guess} ({detail.normalized_query!r}) resembles {listed}, score {detail.score:.2f}: "
+            "a known way of disguising a listed name; confirm who the party is"
+        )
     if detail.kind == "exact":
         text = f"name is {listed} after normalisation ({detail.normalized_query!r})"
         if not country_match:

@@ -245,7 +245,7 @@ class PartyIndex:
             for entry in entries:
                 eid += 1
                 for listed in listed_names(entry):
-                    for form in analyse(listed.text):
+                    for form in analyse(listed.text, guesses=False):
                         if form.empty:
                             continue
                         name = _Name(len(self._names), list_id, entry, eid, listed, form)
@@ -420,7 +420,10 @@ class PartyIndex:
         words), legal forms and joining words then dropped. A token with no such reading is kept as it is."""
         n = len(tok)
         known = self._known
-        if not any(known(ABBREVIATIONS.get(tok[:i], tok[:i])) for i in range(n - 2, 3, -1)):
+        if (
+            not any(known(ABBREVIATIONS.get(tok[:i], tok[:i])) for i in range(n - 2, 2, -1))
+            and tok[:2] not in self._postings
+        ):
             return (tok,)  # most unknown tokens begin with no known word: no reading to look for
         best: list[tuple[str, ...] | None] = [None] * (n + 1)
         best[0] = ()
@@ -432,16 +435,27 @@ class PartyIndex:
                 piece = tok[start:end]
                 word = ABBREVIATIONS.get(piece, piece)
                 filler = (piece,) in LEGAL_FORMS or piece in STOPWORDS
-                if not filler and (len(piece) < 3 or not self._known(word)):
+                # Two letters are a word only when a listed name has it as one (`MP Materials`, `Hua Ke`).
+                if not filler and (not self._known(word) or (len(piece) < 3 and piece not in self._postings)):
                     continue
-                candidate = (*head, "" if filler else word)
+                candidate = (*head, "\0" + piece if filler else word)
                 if best[end] is None or len(candidate) < len(best[end] or ()):
                     best[end] = candidate
         found = best[n]
         if found is None or len(found) < 2:
             return (tok,)
-        words = tuple(w for w in found if w)
-        return words or (tok,)
+        for before, piece in pairwise(("", *found)):
+            # A legal form cut off a short word is more likely the word's own letters (`huaad` is not `hua`
+            # + the Bulgarian `AD`): such a reading would drop letters that carry identity.
+            if (
+                piece.startswith("\0")
+                and piece[1:] not in STOPWORDS
+                and not before.startswith("\0")
+                and len(before) < 4
+            ):
+                return (tok,)
+        words = tuple(w for w in found if not w.startswith("\0"))
+        return words  # () for legal forms run together (`LIMITEDCO`): nothing of the name is lost
 
     def _transliterations(self, form: NameForm) -> list[_Name]:
         if form.han:
@@ -556,8 +570,10 @@ class PartyIndex:
             if cand.name.weak and not (countries and country in countries):
                 continue  # a weak alias counts only in the entry's own countries
             match: Literal["exact", "possible"] = "exact" if cand.kind == "exact" and country_match else "possible"
+            if form.guess:
+                match = "possible"  # a disguise is a reason to look, not proof: an officer confirms
             detail = MatchDetail(
-                cand.kind,
+                "fuzzy" if form.guess else cand.kind,
                 cand.score,
                 cand.name.text,
                 cand.name.alias,
@@ -567,14 +583,14 @@ class PartyIndex:
                 cand.matched,
                 cand.unmatched,
                 cand.unmatched_entry,
-                cand.basis,
+                "disguise" if form.guess else cand.basis,
             )
             hits.append(
                 ScreenHit(
                     cand.name.list_id,
                     entry,
                     match,
-                    why(detail, entry.name, country_match, countries),
+                    why(detail, entry.name, country_match, countries, form.guess),
                     detail,
                     country_match,
                 )

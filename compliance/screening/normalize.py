@@ -22,7 +22,12 @@ that carry identity (for fuzzy comparison). The folding, in order:
    of the name, those that precede names (`OOO`, `PJSC`, `PT`, `AB`) from its start, and all ignored anywhere
    when names are compared token by token.
 
-Nothing here merges two names that differ in a letter, a digit or a word that carries identity.
+7. Words run together keep their capitals (`KingsemiJapanK.K.`): a second reading splits there; dotted
+   initials glued to the last word (`...JAPANK.K.`) are read apart.
+
+Nothing here merges two names that differ in a letter, a digit or a word that carries identity. Beyond that,
+:func:`analyse` adds *guessed* readings of known disguises (``NameForm.guess``: digits for the letters they look
+like, a Cyrillic transcription of a foreign name), which the index lets raise a possible match only.
 """
 
 from __future__ import annotations
@@ -102,6 +107,10 @@ class NameForm:
     # For a branch or office (`... Shenzhen Branch`, `...深圳分公司`): the keys the company may have (with and
     # without the places before the branch word).
     principal: tuple[str, ...] = ()
+    # Not "" for a reading guessed from a known disguise (digits for letters, a Cyrillic transcription of a
+    # foreign name): what was guessed. Such a reading can raise a possible match, never an exact one, and
+    # listed names are not indexed under one.
+    guess: str = ""
 
     @property
     def empty(self) -> bool:
@@ -280,8 +289,15 @@ def _principal(words: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k for k in keys if k))
 
 
+# Dotted initials glued to the word before them at the end of a name (`...JAPANK.K.`, `FOOS.A.`): a legal form
+# run together with the name, read apart.
+_GLUED_INITIALS = re.compile(r"(?<=[a-z0-9]{2})(?=(?:[a-z]\.){2,}\s*$)")
+
+
 def _form(folded: str) -> NameForm:
     text = folded.casefold()
+    if "." in text:
+        text = _GLUED_INITIALS.sub(" ", text)
     if "'" in text or "\u2019" in text or "`" in text or "\u00b4" in text or "\u02bc" in text:
         text = _APOSTROPHE.sub("", text)
     raw = _TOKEN.findall(text)
@@ -314,17 +330,71 @@ def _form(folded: str) -> NameForm:
     )
 
 
-def analyse(name: str) -> tuple[NameForm, ...]:
-    """The readings of ``name``: one, or two when a word could be a homoglyph disguise or a foreign word."""
+# Digits written for the letters they look like, inside a word of letters (`Huawe1`, `H0nor`, `5MIC`).
+_LEET = str.maketrans("013457", "oieast")
+_LEET_WORD = re.compile(r"(?=[a-z0-9]*[a-z][a-z0-9]*[a-z])(?=[a-z0-9]*[013457])[a-z0-9]+")
+# A foreign (e.g. Chinese) name written in Cyrillic is transcribed by sound, not letter by letter: Huawei is
+# "Khu-a-vei" in Cyrillic, whose letter-by-letter reading is "khuavey". Read the letters that transcribe H, W, a
+# final I and E (kha, ve, short i, e; escapes, since the letters look like Latin ones).
+_CYRILLIC_FOREIGN = str.maketrans(
+    {
+        "\u0445": "h",
+        "\u0425": "H",
+        "\u0432": "w",
+        "\u0412": "W",
+        "\u0439": "i",
+        "\u0419": "I",
+        "\u044d": "e",
+        "\u042d": "E",
+    }
+)
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+def _guesses(text: str, readings: tuple[NameForm, ...]) -> tuple[NameForm, ...]:
+    """Readings of the known disguises, when they differ from the readings already made."""
+    out: list[NameForm] = []
+    seen = {r.compact for r in readings}
+    for reading in readings:  # folded already: full-width digits and look-alike letters are plain here
+        folded = _LEET_WORD.sub(lambda m: m.group().translate(_LEET), reading.key)
+        if folded != reading.key:
+            out.extend(_guessed(_form(folded), "digits taken for the letters they look like", seen))
+    if _CYRILLIC.search(text):
+        foreign = _ascii_keep_han(text.translate(_CYRILLIC_FOREIGN))  # wholly: no mixed-script word is left
+        for form in analyse(foreign, guesses=False):
+            out.extend(_guessed(form, "Cyrillic letters taken as a transcription of a foreign name", seen))
+    return tuple(out)
+
+
+def _guessed(form: NameForm, what: str, seen: set[str]) -> list[NameForm]:
+    if not form.compact or form.compact in seen:
+        return []
+    seen.add(form.compact)
+    form.guess = what
+    return [form]
+
+
+# Words run together keep their capitals (`KingsemiJapanK.K.`, `SMICCo.,Ltd.`): a capital after a small letter,
+# or before a capital followed by a small one, starts a word.
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def analyse(name: str, *, guesses: bool = True) -> tuple[NameForm, ...]:
+    """The readings of ``name``: one, or two when a word could be a homoglyph disguise or a foreign word; with
+    ``guesses``, then the readings of known disguises (``NameForm.guess``)."""
     text = unicodedata.normalize("NFKC", name)
     if text.isascii():
-        return (_form(text),)
-    main, shape = _fold(text)
-    first = _form(main)
-    if shape is None:
-        return (first,)
-    second = _form(shape)
-    return (first,) if second.compact == first.compact else (first, second)
+        readings: tuple[NameForm, ...] = (_form(text),)
+    else:
+        main, shape = _fold(text)
+        first = _form(main)
+        second = _form(shape) if shape is not None else first
+        readings = (first,) if second.compact == first.compact else (first, second)
+    if _CAMEL.search(text):
+        # The same letters, so the same name: only where legal forms end can differ (`...JapanK.K.`).
+        split = analyse(_CAMEL.sub(" ", text), guesses=False)
+        readings += tuple(r for r in split if r.compact not in {k.compact for k in readings})
+    return readings + _guesses(text, readings) if guesses else readings
 
 
 def normalize_name(name: str) -> str:

@@ -34,7 +34,10 @@ _FORMS = [
     lambda s: s.replace("o", "\u043e", 1).replace("a", "\u0430", 1),  # Cyrillic look-alikes
     lambda s: s.replace("e", "\u00e9", 1),  # a diacritic
     lambda s: s + " Shenzhen Branch",
+    lambda s: re.sub(r"(?<=[A-Za-z])[iI]", "1", s, count=1),  # a digit for the letter it looks like
+    lambda s: re.sub(r"(?<=[A-Za-z])[oO]", "0", s, count=1),
 ]
+_DIGITS = {len(_FORMS) - 2, len(_FORMS) - 1}
 
 
 def _typo(name: str, at: int) -> str:
@@ -58,7 +61,8 @@ def test_a_listed_party_in_disguise_is_never_allowed(
     engine: Engine, pick: int, forms: list[int], typo: int | None, role: str
 ) -> None:
     list_id, entry, name = _ENTRIES[pick]
-    if typo is not None and name.isascii() and 3 not in forms:  # a typo inside words run together is not read
+    # A typo inside words run together is not read, nor a typo on top of a disguise (two changes to a word).
+    if typo is not None and name.isascii() and 3 not in forms and not _DIGITS & set(forms):
         name = _typo(name, typo)
     for f in forms:
         name = _FORMS[f](name)
