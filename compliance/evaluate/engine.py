@@ -17,6 +17,7 @@ from typing import Literal, overload
 
 from compliance._version import __version__
 from compliance.errors import InputError, Location, PackError, Problem
+from compliance.evaluate.balances import LedgerLicense
 from compliance.evaluate.enrich import Enricher
 from compliance.evaluate.explain import explain_decision
 from compliance.evaluate.facts import Line, PartyFacts
@@ -161,9 +162,16 @@ class Engine:
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
-    def evaluate(self, tx: Transaction | Mapping[str, object], *, as_of: dt.date | None = None) -> Decision:
-        """Decide one transaction as of ``as_of`` (default: the transaction's own ``date``)."""
-        return to_model(self.decide(tx, as_of=as_of))
+    def evaluate(
+        self,
+        tx: Transaction | Mapping[str, object],
+        *,
+        as_of: dt.date | None = None,
+        ledger: Sequence[LedgerLicense] = (),
+    ) -> Decision:
+        """Decide one transaction as of ``as_of`` (default: the transaction's own ``date``); ``ledger``: licences
+        from the licence ledger with their balances (:mod:`compliance.evaluate.balances`)."""
+        return to_model(self.decide(tx, as_of=as_of, ledger=ledger))
 
     @overload
     def evaluate_many(
@@ -240,8 +248,18 @@ class Engine:
                 )
                 yield RecordResult(source, number, None, (problem,), "internal-error")
 
-    def decide(self, tx: Transaction | Mapping[str, object], *, as_of: dt.date | None = None) -> DecisionValue:
-        """Like :meth:`evaluate`, as a plain value (``compliance.evaluate.values``) for writers that render it."""
+    def decide(
+        self,
+        tx: Transaction | Mapping[str, object],
+        *,
+        as_of: dt.date | None = None,
+        ledger: Sequence[LedgerLicense] = (),
+    ) -> DecisionValue:
+        """Like :meth:`evaluate`, as a plain value (``compliance.evaluate.values``) for writers that render it.
+
+        ``ledger`` are candidate licences read from the licence ledger before the call, each with what other
+        transactions hold on it: they are tried after the order's own licences, expiring first, and cover a line
+        only with enough left (:mod:`compliance.evaluate.balances`). The engine itself reads no ledger."""
         if not isinstance(tx, Transaction):
             tx = transaction_from_mapping(tx)
         on = as_of or tx.date
@@ -261,7 +279,7 @@ class Engine:
                 )
             )
             fired = [() for _ in lines]
-        licenses = license_facts(tx, self.packset.catalog) if tx.licenses else ()
+        licenses = license_facts(tx, self.packset.catalog, ledger) if tx.licenses or ledger else ()
         resolved = []
         for line, indexes in zip(lines, fired, strict=True):
             real, shadows = self._horizon.split(indexes)

@@ -46,6 +46,8 @@ def write_batch(
                     log.add_decision(result.source, result.record, result.receipt)
                     if fmt == "html" and isinstance(result.output, dict) and log.prev != before:
                         result.output["receipt"] = log.prev  # this record's receipt, for the case file
+                    for ledger_id, movement in result.movements:  # what the check drew on the licence ledger
+                        log.add_movement(ledger_id, movement)
                 else:
                     problems = [p.to_dict() for p in result.problems]
                     log.add_error(result.source, result.record, problems, result.transaction_id)
