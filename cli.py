@@ -28,13 +28,19 @@ from compliance.authoring.junit import junit_cases, junit_problems
 from compliance.authoring.sarif import sarif_json
 from compliance.errors import ComplianceError, ExitCode, Problem
 from compliance.evaluate.match import BACKENDS, durable_unavailable
+from compliance.intake import load_transaction
 from compliance.io.batch import write_batch
 from compliance.io.clearances import add_clearance, clearance_rows, load_clearances, read_clearances, withdraw_clearance
+from compliance.io.explain_text import render_explanation
+from compliance.io.html import case_entries, render_case_file
+from compliance.io.licenses import hold_option, licenses
 from compliance.io.lists import import_csl
-from compliance.io.pipeline import check_items, check_items_parallel
+from compliance.io.pipeline import check_items, check_items_parallel, close_ledgers
 from compliance.io.readers import csv_options, read_items
 from compliance.io.render import packs_listing, render_packs
 from compliance.io.writers import Format, Progress, Tally, dumps
+from compliance.ledger.determine import LedgerOptions
+from compliance.ledger.store import Ledger
 from compliance.packs.bundled import bundled_rules_dir, is_bundled, same_files
 from compliance.packs.load import load_packs
 from compliance.packs.packset import PackSet
@@ -220,10 +226,11 @@ def main(debug: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "jsonl", "csv"]),
+    type=click.Choice(["text", "json", "jsonl", "csv", "html"]),
     default="text",
     show_default=True,
-    help="text for people; json: one decision (an array for several); jsonl: one per line; csv: a summary.",
+    help="text for people; json: one decision (an array for several); jsonl: one per line; csv: a summary; "
+    "html: a printable case file of every decision (self-contained).",
 )
 @click.option(
     "--as-of",
@@ -277,6 +284,24 @@ def main(debug: bool) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="YAML file of cleared possible party-list matches (`compliance clearances add`).",
 )
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Per line, every rule in scope: the first condition that failed, or that it fired and the licences tried "
+    "(text or json; traced with the reference matcher). YAML/JSON transaction files only.",
+)
+@click.option(
+    "--db",
+    metavar="URL",
+    help="Also consider the licences of this licence ledger (a SQLite path or postgresql://...; see "
+    "`compliance licenses`).",
+)
+@click.option(
+    "--reserve",
+    is_flag=True,
+    help="With --db: reserve each allowed line's quantity and value on the ledger licence that covers it.",
+)
+@hold_option
 def check(
     files: tuple[str, ...],
     rules: tuple[str, ...],
@@ -293,6 +318,10 @@ def check(
     audit_key_file: str | None,
     quiet: bool,
     clearances_file: str | None,
+    explain: bool,
+    db: str | None,
+    reserve: bool,
+    hold: int,
 ) -> None:
     """Decide allow / deny / review for each transaction in FILES.
 
@@ -301,9 +330,22 @@ def check(
     """
     if audit_key_file and not audit_log:
         raise click.UsageError("--audit-key-file needs --audit-log")
+    if reserve and not db:
+        raise click.UsageError("--reserve needs --db")
+    ledger = LedgerOptions(db, reserve, dt.timedelta(seconds=hold)) if db else None
+    if db:
+        # Opened (and migrated) once before any record: a ledger that cannot be used, or a mistyped path (a check
+        # never creates a ledger: `licenses add` does), stops the run here.
+        Ledger(db, create=False).close()
     mapping = csv_options(csv_map, delimiter=delimiter, date_format=date_format)
     packset = load_packs(rules or tuple(default_rules()))
     book = load_clearances(clearances_file) if clearances_file else None
+    if explain:
+        if fmt not in ("text", "json") or audit_log or jobs != 1 or db:
+            raise click.UsageError(
+                "--explain prints text or json, for one process, without --audit-log and without --db"
+            )
+        sys.exit(_explain(files, Engine(packset, backend=backend, clearances=book), as_of, fmt, fail_on))
     engine = Engine(packset, backend=backend, clearances=book) if jobs == 1 else None
     log = _open_audit_log(audit_log, audit_key_file, files, as_of, backend, packset, quiet) if audit_log else None
     stdin = sys.stdin.buffer if "-" in files else None
@@ -321,20 +363,45 @@ def check(
             audit=audit,
             debug=debug,
             clearances=book,
+            ledger=ledger,
         )
     else:
-        results = check_items(engine, items, fmt=fmt, as_of=as_of, audit=audit, debug=debug)
+        results = check_items(engine, items, fmt=fmt, as_of=as_of, audit=audit, debug=debug, ledger=ledger)
     progress = Progress(sys.stderr) if sys.stderr.isatty() and not quiet else None
-    batch = write_batch(results, fmt=fmt, out=sys.stdout, report=_report, log=log, progress=progress)
+    try:
+        batch = write_batch(results, fmt=fmt, out=sys.stdout, report=_report, log=log, progress=progress)
+    finally:
+        close_ledgers()
     tally = batch.tally
     if fmt == "json":
         single = len(batch.collected) == 1 and len(files) == 1 and tally.counts["error"] == 0
         click.echo(dumps(batch.collected[0] if single else batch.collected, indent=True))
+    if fmt == "html":
+        sealed = (
+            f"audit: run sealed in {audit_log} ({tally.total} record(s)); head {batch.head}" if batch.head else None
+        )
+        click.echo(render_case_file(case_entries(batch.collected), audit=sealed), nl=False)
     if not quiet and tally.total > 1:
         click.echo(tally.summary(), err=True)
     if batch.head and not quiet:
         click.echo(f"audit: run sealed in {audit_log} ({tally.total} record(s)); head {batch.head}", err=True)
     sys.exit(_exit_for(tally, fail_on))
+
+
+def _explain(files: tuple[str, ...], engine: Engine, as_of: dt.date | None, fmt: str, fail_on: str) -> int:
+    """`check --explain`: each file is one YAML or JSON transaction; the worst outcome sets the exit code."""
+    tally = Tally()
+    out: list[object] = []
+    for name in files:
+        ex = engine.explain(load_transaction(name), as_of=as_of)
+        tally.add(ex.decision.decision)
+        if fmt == "json":
+            out.append(ex.model_dump(mode="json"))
+        else:
+            click.echo(render_explanation(ex, name))
+    if fmt == "json":
+        click.echo(dumps(out[0] if len(out) == 1 else out, indent=True))
+    return _exit_for(tally, fail_on)
 
 
 def _report(problem: Problem) -> None:
@@ -568,6 +635,9 @@ def clearances_expire(file: str, clearance_id: str, day: dt.date | None) -> None
     click.echo(f"{file}: {clearance.id} withdrawn from {clearance.withdrawn}")
 
 
+main.add_command(licenses)
+
+
 @main.command(epilog=EXIT_HELP)
 @rules_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -705,6 +775,12 @@ def schema_cmd(name: schema.SchemaName) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="YAML file of cleared possible party-list matches; read again on every reload.",
 )
+@click.option(
+    "--db",
+    metavar="URL",
+    help="A licence ledger (SQLite path or postgresql://...): /v1/licenses, and its licences in every check.",
+)
+@hold_option
 def serve(
     rules: tuple[str, ...],
     backend: str,
@@ -721,6 +797,8 @@ def serve(
     no_access_log: bool,
     quiet: bool,
     clearances_file: str | None,
+    db: str | None,
+    hold: int,
 ) -> None:
     """Serve decisions over HTTP for ERP systems: POST /v1/check, POST /v1/check/batch, GET /v1/packs, ...
 
@@ -746,6 +824,8 @@ def serve(
         max_batch_records=max_batch_records,
         timeout=timeout,
         batch_timeout=batch_timeout,
+        ledger=db,
+        hold_seconds=hold,
     )
     options = ServeOptions(
         roots=tuple(roots),

@@ -20,15 +20,32 @@ kind                       example                                         where
 The Federal Register is cited by volume and first page (``88 FR 73458``) or by its document number
 (``FR Doc. 2026-02262``). Anything else (BIS guidance, a company's 8-K) is accepted
 only with a ``url``, since the text alone cannot be looked up.
+
+Where the form says where to read it, :func:`citation_url` builds the link: eCFR for CFR sections, parts and
+the EAR's supplements (``https://www.ecfr.gov/current/title-15/section-744.11``; :func:`point_in_time` turns a
+``/current/`` link into the text in force on a date, ``https://www.ecfr.gov/on/2025-09-01/title-15/...``), and
+federalregister.gov for a volume and page (``/citation/88-FR-73458``) or a document number (``/d/2025-19001``).
+MOFCOM announcements, State Council orders and PRC laws have no URL that can be built from the number; their
+pages are linked where a pack gives one.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["CitationForm", "CitationKind", "check_citation", "parse_citation", "suggest_citation"]
+__all__ = [
+    "ECFR_CURRENT",
+    "CitationForm",
+    "CitationKind",
+    "check_citation",
+    "citation_url",
+    "parse_citation",
+    "point_in_time",
+    "suggest_citation",
+]
 
 CitationKind = Literal[
     "cfr-section",
@@ -128,3 +145,56 @@ def check_citation(cite: str, url: str | None) -> tuple[str, str] | None:
         "`State Council Order No. 792` or `Export Control Law of the PRC, Art. 12`; "
         "for guidance or a press release add its `url`",
     )
+
+
+ECFR = "https://www.ecfr.gov"
+ECFR_CURRENT = f"{ECFR}/current/"
+# The EAR (15 CFR parts 730-774) is subchapter C of chapter VII of subtitle B: eCFR addresses a part's
+# supplements ("appendix") and the whole range through that hierarchy.
+_EAR_PATH = "title-15/subtitle-B/chapter-VII/subchapter-C"
+
+
+def _is_ear_part(title: str, part: str) -> bool:
+    return title == "15" and 730 <= int(part) <= 774
+
+
+def citation_url(text: str, as_of: dt.date | None = None) -> str | None:
+    """The official page of a citation whose form says where it is, or ``None``.
+
+    CFR links are eCFR's: the current text, or with ``as_of`` the text in force on that date (point in time).
+    """
+    form = parse_citation(text)
+    if form is None:
+        return None
+    when = f"{ECFR}/on/{as_of.isoformat()}" if as_of else f"{ECFR}/current"
+    p = form.parts
+    if form.kind == "cfr-section":
+        title, part, section = p[0], p[1], p[2]
+        url = f"{when}/title-{title}/section-{part}.{section}"
+        if len(p) > 3:
+            url += f"#p-{part}.{section}{p[3]}"  # eCFR's paragraph anchor, e.g. #p-744.11(a)(1)
+        return url
+    if form.kind == "cfr-part":
+        return f"{when}/title-{p[0]}/part-{p[1]}"
+    if form.kind == "cfr-supplement":
+        title, part, number = p
+        if not _is_ear_part(title, part):
+            return None  # the hierarchy path of other titles is not known here
+        return f"{when}/{_EAR_PATH}/part-{part}/appendix-Supplement%20No.%20{number}%20to%20Part%20{part}"
+    if form.kind == "cfr-parts":
+        title, first, last = p
+        if title == "15" and (first, last) == ("730", "774"):
+            return f"{when}/{_EAR_PATH}"
+        return None
+    if form.kind == "fr-page":
+        return f"https://www.federalregister.gov/citation/{p[0]}-FR-{p[1]}"
+    if form.kind == "fr-doc":
+        return f"https://www.federalregister.gov/d/{p[0]}-{p[1]}"
+    return None
+
+
+def point_in_time(url: str, as_of: dt.date) -> str:
+    """An eCFR ``/current/`` link as the text in force on ``as_of``; any other link unchanged."""
+    if url.startswith(ECFR_CURRENT):
+        return f"{ECFR}/on/{as_of.isoformat()}/{url[len(ECFR_CURRENT) :]}"
+    return url

@@ -74,9 +74,12 @@ class ReceiptInput:
     rule_packs: tuple[dict[str, str], ...]
     engine_version: str
     clearances: tuple[str, ...] = ()  # ids of the clearances the decision used (replay needs the same file)
+    # The licence ledger's part, as canonical JSON: its id, the ledger licences and balances the decision was made
+    # on (replay decides on them) and the transaction's reservations afterwards. None without a ledger.
+    ledger: str | None = None
 
 
-def receipt_input(tx: Transaction, decision: DecisionValue) -> ReceiptInput:
+def receipt_input(tx: Transaction, decision: DecisionValue, *, ledger: dict[str, object] | None = None) -> ReceiptInput:
     text = canonical_input(tx)
     return ReceiptInput(
         tx.id,
@@ -88,6 +91,7 @@ def receipt_input(tx: Transaction, decision: DecisionValue) -> ReceiptInput:
         tuple({"id": p.id, "version": p.version, "sha256": p.sha256} for p in decision.rule_packs),
         decision.engine_version,
         tuple(sorted({c for f in decision.findings if f.match is not None and (c := f.match.clearance)})),
+        canonical(ledger) if ledger is not None else None,
     )
 
 
@@ -317,7 +321,15 @@ class AuditLog:
         }
         if receipt.clearances:  # the cleared matches the decision relied on: replay needs the same clearances
             members["clearances"] = canonical(list(receipt.clearances))
+        if receipt.ledger is not None:  # the ledger licences and balances the decision relied on: replay uses them
+            members["ledger"] = receipt.ledger
         self._write("decision", members)
+        self._maybe_flush()
+
+    def add_movement(self, ledger: str, movement: dict[str, object]) -> None:
+        """A change in the licence ledger (a reservation, a shipment, ...): a ``movement`` receipt in the run. It
+        is not an input record (``seq`` and the seal's counts are the records')."""
+        self._write("movement", {"ledger": canonical(ledger), "movement": canonical(_texts(movement))})
         self._maybe_flush()
 
     def add_error(self, source: str, record: int, problems: list[dict[str, object]], tid: str | None) -> None:
@@ -467,6 +479,7 @@ def inspect_tail(stream: IO[bytes], path: Path, key: AuditKey | None) -> _Tail:
         size = cut
     tail.end = size
     last: dict[str, object] | None = None
+    counted = False  # the open run's record count is known (movement receipts after the last record carry none)
     for offset, line in _lines_backwards(stream, size):
         data = _receipt(line, path, key, last=last is None)
         if last is None:
@@ -475,7 +488,9 @@ def inspect_tail(stream: IO[bytes], path: Path, key: AuditKey | None) -> _Tail:
             if data.get("kind") == "seal":
                 return tail
             tail.run = str(data.get("run"))
-            kind = data.get("kind")
+        kind = data.get("kind")
+        if not counted and kind != "movement":
+            counted = True
             seq = data.get("seq") if kind in RECORD_KINDS else data.get("records") if kind == "resume" else 0
             tail.seq = int(seq) if isinstance(seq, int) else 0
         if data.get("run") != tail.run:

@@ -2,7 +2,9 @@
 
 Format-2 logs (and format-1 logs of 0.1) are read; ``start``, ``resume`` and ``seal`` receipts carry no
 decision, and an ``error`` receipt records a record that was never decided (its problems), so neither is
-replayed; both are counted.
+replayed; both are counted. ``movement`` receipts (licence-ledger changes) are not decisions either. A decision
+made with the licence ledger is replayed on the ledger licences and balances its receipt keeps (``ledger``),
+without the database.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from compliance.audit.receipts import read_receipts
 from compliance.errors import InputError
+from compliance.evaluate.balances import LedgerLicense
 from compliance.evaluate.engine import Engine
 from compliance.intake import transaction_from_mapping
 
@@ -54,9 +59,24 @@ def replay(engine: Engine, path: str | Path) -> ReplayReport:
         except InputError as err:
             report.unreadable.append(f"{path}:{number}: stored input no longer validates: {err.problems[0].message}")
             continue
-        decision = engine.evaluate(tx, as_of=dt.date.fromisoformat(str(data["as_of"])))
+        try:
+            ledger = _ledger(data.get("ledger"))
+        except (ValueError, ValidationError) as exc:
+            report.unreadable.append(f"{path}:{number}: its ledger licences do not validate: {exc}")
+            continue
+        decision = engine.evaluate(tx, as_of=dt.date.fromisoformat(str(data["as_of"])), ledger=ledger)
         rule_ids = sorted({f.rule_id for f in decision.findings})
         if decision.decision != data.get("decision") or rule_ids != data.get("rule_ids"):
             was = f"{data.get('decision')} {data.get('rule_ids')}"
             report.changed.append(f"{path}:{number}: {tx.id}: was {was}, now {decision.decision} {rule_ids}")
     return report
+
+
+def _ledger(stored: object) -> tuple[LedgerLicense, ...]:
+    """The ledger licences and balances a receipt kept (none for a decision made without the ledger)."""
+    if stored is None:
+        return ()
+    licenses = stored.get("licenses") if isinstance(stored, dict) else None
+    if not isinstance(licenses, list) or not all(isinstance(b, dict) for b in licenses):
+        raise ValueError("`ledger.licenses` is not a list of licences")
+    return tuple(LedgerLicense.from_dict(b) for b in licenses)

@@ -234,6 +234,8 @@ class _State:
             current.counts[str(outcome)] += 1
             self.report.records += 1
             return None
+        if kind == "movement":  # a licence-ledger change (reserve, consume, ...): not an input record
+            return None
         if kind == "resume":
             if data.get("records") != current.seq:
                 return Break(number, "audit-chain", "a resume receipt whose count does not match the run")

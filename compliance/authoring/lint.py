@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
+from compliance.authoring.citelinks import missing_urls
 from compliance.citations import check_citation
 from compliance.codes import check_control_code
 from compliance.errors import ExitCode, Location, PackError, Problem
@@ -193,6 +194,17 @@ def _citation_problems(doc: Document) -> list[Problem]:
                 walk(sub, (*at, i))
 
     walk(doc.data, ())
+    for m in missing_urls(doc):
+        out.append(
+            Problem(
+                doc.locate((*m.at, "cite")),
+                "citation-url",
+                f"citation {m.cite!r} has no url, and its form gives one",
+                level="warning",
+                help=f'add `url: "{m.url}"` (scripts/fill_citation_urls.py adds them all), or `secondary: true` '
+                "if the text cited is not the instrument itself",
+            )
+        )
     return out
 
 

@@ -17,15 +17,19 @@ from typing import Literal, overload
 
 from compliance._version import __version__
 from compliance.errors import InputError, Location, PackError, Problem
+from compliance.evaluate.balances import LedgerLicense
 from compliance.evaluate.enrich import Enricher
+from compliance.evaluate.explain import explain_decision
 from compliance.evaluate.facts import Line, PartyFacts
 from compliance.evaluate.horizon import Horizon
 from compliance.evaluate.hs import hs_findings
+from compliance.evaluate.links import CitationLinks
 from compliance.evaluate.match import Matcher, MatchError, make_matcher
 from compliance.evaluate.match.base import RulesetTooLarge
 from compliance.evaluate.match.memo import MemoMatcher, segments
 from compliance.evaluate.match.predicates import CompiledRule, compile_rule
 from compliance.evaluate.ownership import owner_findings, owner_rules_from
+from compliance.evaluate.remedies import attach_remedies
 from compliance.evaluate.resolve import (
     SEVERITY,
     LicenseFacts,
@@ -47,6 +51,7 @@ from compliance.evaluate.values import (
 )
 from compliance.intake import transaction_from_document, transaction_from_mapping
 from compliance.models.decision import Decision, PackRef
+from compliance.models.explain import Explanation
 from compliance.models.pack import Product
 from compliance.models.transaction import Transaction
 from compliance.packs.bundled import bundled_rules_dir
@@ -96,6 +101,8 @@ class Engine:
             self._citations[id(shadow.packrule.rule)] = self._citations[id(original)]
         self._reviewed = {p.meta.id: p.meta.reviewed for p in packset.packs}
         self._owner_from = owner_rules_from(self.rules)
+        self._rule_by_id = {r.packrule.rule.id: r.packrule.rule for r in self.rules}  # for remedies (issue 14)
+        self._links = CitationLinks(packset)  # dated citation urls (issue 14)
         try:
             self._matcher: Matcher = self._build_matcher(backend, memoize)
         except RulesetTooLarge as exc:
@@ -155,9 +162,16 @@ class Engine:
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
-    def evaluate(self, tx: Transaction | Mapping[str, object], *, as_of: dt.date | None = None) -> Decision:
-        """Decide one transaction as of ``as_of`` (default: the transaction's own ``date``)."""
-        return to_model(self.decide(tx, as_of=as_of))
+    def evaluate(
+        self,
+        tx: Transaction | Mapping[str, object],
+        *,
+        as_of: dt.date | None = None,
+        ledger: Sequence[LedgerLicense] = (),
+    ) -> Decision:
+        """Decide one transaction as of ``as_of`` (default: the transaction's own ``date``); ``ledger``: licences
+        from the licence ledger with their balances (:mod:`compliance.evaluate.balances`)."""
+        return to_model(self.decide(tx, as_of=as_of, ledger=ledger))
 
     @overload
     def evaluate_many(
@@ -234,8 +248,18 @@ class Engine:
                 )
                 yield RecordResult(source, number, None, (problem,), "internal-error")
 
-    def decide(self, tx: Transaction | Mapping[str, object], *, as_of: dt.date | None = None) -> DecisionValue:
-        """Like :meth:`evaluate`, as a plain value (``compliance.evaluate.values``) for writers that render it."""
+    def decide(
+        self,
+        tx: Transaction | Mapping[str, object],
+        *,
+        as_of: dt.date | None = None,
+        ledger: Sequence[LedgerLicense] = (),
+    ) -> DecisionValue:
+        """Like :meth:`evaluate`, as a plain value (``compliance.evaluate.values``) for writers that render it.
+
+        ``ledger`` are candidate licences read from the licence ledger before the call, each with what other
+        transactions hold on it: they are tried after the order's own licences, expiring first, and cover a line
+        only with enough left (:mod:`compliance.evaluate.balances`). The engine itself reads no ledger."""
         if not isinstance(tx, Transaction):
             tx = transaction_from_mapping(tx)
         on = as_of or tx.date
@@ -255,7 +279,7 @@ class Engine:
                 )
             )
             fired = [() for _ in lines]
-        licenses = license_facts(tx, self.packset.catalog) if tx.licenses else ()
+        licenses = license_facts(tx, self.packset.catalog, ledger) if tx.licenses or ledger else ()
         resolved = []
         for line, indexes in zip(lines, fired, strict=True):
             real, shadows = self._horizon.split(indexes)
@@ -290,6 +314,8 @@ class Engine:
         for line, line_findings in resolved:
             findings.extend(line_findings)
             line_values.append(line_value(line, line_findings, shared))
+        attach_remedies(tx, on, resolved, shared, self._rule_by_id)
+        self._links.attach(findings, on)
         findings.sort(key=_finding_order)
         return DecisionValue(
             transaction_id=tx.id,
@@ -301,6 +327,19 @@ class Engine:
             engine_version=__version__,
             notices=self._horizon.notices(on, lines),
         )
+
+    def explain(self, tx: Transaction | Mapping[str, object], *, as_of: dt.date | None = None) -> Explanation:
+        """Why each rule did or did not apply to each line, with the decision (``compliance check --explain``).
+
+        Conditions are traced with the reference (plain-Python) semantics, which the durable-rules backend is
+        tested to agree with; the decision inside is this engine's own (:mod:`compliance.evaluate.explain`).
+        """
+        if not isinstance(tx, Transaction):
+            tx = transaction_from_mapping(tx)
+        on = as_of or tx.date
+        value = self.decide(tx, as_of=on)
+        _parties, lines = self._enricher.enrich(tx, on)
+        return explain_decision(self.packset, self.rules, tx, on, lines, value)
 
     def _covers(self, tx: Transaction, line: Line) -> Callable[[Product], frozenset[str]]:
         def covers(product: Product) -> frozenset[str]:

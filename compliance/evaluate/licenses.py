@@ -29,7 +29,8 @@ all of these hold (each failure is said in the decision):
    no tolerance on quantity, and the value of shipments up to the full quantity may exceed the licence's
    value by up to 10% unless the licence stipulates otherwise (750.11(b), 78 FR 61902). So for a US-BIS
    licence a value overrun of up to 10% is review (the engine cannot see the licence's own tolerance), more is
-   deny. What earlier shipments used up is not tracked here.
+   deny. What earlier shipments used up is tracked by the licence ledger: a ledger licence
+   (:mod:`compliance.evaluate.balances`) is checked against what is *left* of it.
 
 Where an absent list means "any" (items, countries, end uses, quantity, value): general authorisations and
 licence exceptions recorded on file have no such terms of their own (their scope is set by the regulation:
@@ -40,10 +41,12 @@ without them at its word. It never does so for parties a requirement names (rule
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from compliance.evaluate.balances import LedgerLicense, ordered, quantity_need, units, value_need
 from compliance.evaluate.exceptions import exception_refusal
 from compliance.evaluate.facts import Line, transaction_countries
 from compliance.models.pack import LicenseRule
@@ -65,6 +68,9 @@ Status = Literal["covers", "unsure", "no"]
 class Verdict:
     status: Status
     reason: str = ""
+    # False when the licence is not for this at all (another authority, date or item): a ledger licence refused
+    # for such a reason is not listed in the finding (a ledger may hold thousands).
+    relevant: bool = True
 
 
 _COVERS = Verdict("covers")
@@ -80,13 +86,33 @@ class LicenseFacts:
     destinations: frozenset[str] | None
     parties: frozenset[str] | None
     end_uses: frozenset[str] | None
+    balance: LedgerLicense | None = None  # a licence from the ledger, with what others hold on it
     # Per rule jurisdiction (pack id): what the transaction puts under this licence, computed on first use.
     _usage: dict[str, Verdict] = field(default_factory=dict)
 
 
-def license_facts(tx: Transaction, catalog: Catalog) -> tuple[LicenseFacts, ...]:
+# Hyphen, underscore and the dashes a word processor puts in their place (U+2010-2014, U+2212 minus).
+_SEPARATORS = frozenset("-_\u2010\u2011\u2012\u2013\u2014\u2212")
+
+
+def license_key(license_id: str) -> str:
+    """A licence number as compared with the ledger's: letter case, full-width forms, spaces and hyphens aside
+    (``d 123-4567`` and its full-width form are ``D1234567``), so that a retyped copy on an order is still the ledger's
+    licence, drawn down, and never a second, undrawn one."""
+    folded = unicodedata.normalize("NFKC", license_id).casefold()
+    return "".join(c for c in folded if not (c.isspace() or c in _SEPARATORS))
+
+
+def license_facts(tx: Transaction, catalog: Catalog, ledger: Sequence[LedgerLicense] = ()) -> tuple[LicenseFacts, ...]:
+    """The licences to try, in the order of determination: the order's own, then the ledger's, expiring first
+    (:mod:`compliance.evaluate.balances`); an order's licence that is also in the ledger is the ledger's."""
+    in_ledger = {license_key(b.license.id) for b in ledger}
+    candidates: list[tuple[License, LedgerLicense | None]] = [
+        (lic, None) for lic in tx.licenses if license_key(lic.id) not in in_ledger
+    ]
+    candidates += [(b.license, b) for b in ordered(ledger)]
     out = []
-    for lic in tx.licenses:
+    for lic, balance in candidates:
         products = None
         if lic.products is not None:
             ids = set()
@@ -102,6 +128,7 @@ def license_facts(tx: Transaction, catalog: Catalog) -> tuple[LicenseFacts, ...]
                 frozenset(lic.destinations) if lic.destinations is not None else None,
                 frozenset(normalize_name(p) for p in lic.parties) if lic.parties is not None else None,
                 frozenset(lic.end_use_codes) if lic.end_use_codes is not None else None,
+                balance,
             )
         )
     return tuple(out)
@@ -125,6 +152,10 @@ def _usage(lic: LicenseFacts, lines: Sequence[Line], pack: str) -> Verdict:
         return cached
     terms = lic.license
     under = [line for line in lines if _item_terms(lic, line, pack)]
+    if lic.balance is not None:
+        verdict = _ledger_usage(lic.balance, under)
+        lic._usage[pack] = verdict
+        return verdict
     verdict = _COVERS
     if terms.quantity is not None:
         total = sum(line.item.quantity for line in under)
@@ -165,6 +196,63 @@ def _usage(lic: LicenseFacts, lines: Sequence[Line], pack: str) -> Verdict:
     return verdict
 
 
+def _lines(under: Sequence[Line]) -> str:
+    numbers = [str(line.number) for line in under]
+    return f"line {numbers[0]} needs" if len(numbers) == 1 else f"lines {', '.join(numbers)} need"
+
+
+def _ledger_usage(balance: LedgerLicense, under: Sequence[Line]) -> Verdict:
+    """A ledger licence against what is left of it: the lines under it may not need more, together."""
+    terms = balance.license
+    said: list[str] = []
+    left = balance.quantity_left
+    if left is not None:
+        need = sum(quantity_need(line.item) for line in under)
+        if need > left:
+            return Verdict(
+                "no",
+                f"has {units(max(left, 0), grouped=True)} left (of {units(left + balance.used_quantity, grouped=True)}; "
+                f"{units(balance.used_quantity, grouped=True)} reserved or shipped), {_lines(under)} "
+                f"{units(need, grouped=True)} (no quantity tolerance, 15 CFR 750.7(f), 750.11)",
+            )
+        said.append(
+            f"quantity {units(left, grouped=True)} left, this order {units(need, grouped=True)} "
+            f"({units(left - need, grouped=True)} after)"
+        )
+    value_left = balance.value_left
+    if value_left is not None:
+        currency = terms.currency
+        needs = [value_need(line.item) if line.item.currency == currency else None for line in under]
+        unknown = [line.number for line, n in zip(under, needs, strict=True) if n is None]
+        if unknown:
+            return Verdict(
+                "unsure",
+                f"its value limit ({units(max(value_left, 0), grouped=True)} {currency} left) cannot be checked: line(s) "
+                f"{', '.join(map(str, unknown))} carry no `unit_value` in {currency} (no exchange rates at run time)",
+            )
+        need = sum(n for n in needs if n is not None)
+        if need > value_left:
+            text = (
+                f"has {units(max(value_left, 0), grouped=True)} {currency} of its value left "
+                f"({units(balance.used_value, grouped=True)} {currency} reserved or shipped), {_lines(under)} "
+                f"{units(need, grouped=True)} {currency}"
+            )
+            total = value_left + balance.used_value
+            # Within 110% of the licence's value over all shipments (integers: 10 x (used + need) <= 11 x total).
+            if terms.authority == "US-BIS" and 10 * (balance.used_value + need) <= 11 * total:
+                return Verdict(
+                    "unsure",
+                    f"{text}; within the 10% value tolerance of 15 CFR 750.11(b) unless the licence stipulates another "
+                    "tolerance: confirm",
+                )
+            return Verdict("no", text)
+        said.append(
+            f"value {units(value_left, grouped=True)} {currency} left, this order {units(need, grouped=True)} {currency} "
+            f"({units(value_left - need, grouped=True)} {currency} after)"
+        )
+    return Verdict("covers", "from the licence ledger" + (f": {'; '.join(said)}" if said else ""))
+
+
 def check_license(
     lic: LicenseFacts,
     rule: LicenseRule,
@@ -178,18 +266,18 @@ def check_license(
     """Whether ``lic`` covers ``rule`` on ``line`` (``named``: the parties that triggered the rule)."""
     terms = lic.license
     if terms.authority != rule.authority:
-        return Verdict("no", f"issued by {terms.authority}, not {rule.authority}")
+        return Verdict("no", f"issued by {terms.authority}, not {rule.authority}", relevant=False)
     if not (terms.valid_from <= on <= terms.valid_to):
-        return Verdict("no", f"valid {terms.valid_from} to {terms.valid_to}, not on {on}")
+        return Verdict("no", f"valid {terms.valid_from} to {terms.valid_to}, not on {on}", relevant=False)
     if terms.exception is not None:
         # A licence exception (NAC/ACA) covers only the rules and lines it is made for (15 CFR 740.8).
         refusal = exception_refusal(terms, rule, on, line)
         if refusal is not None:
             return Verdict("no", f"is a licence exception that does not apply ({refusal})")
     if lic.products is not None and (line.product is None or line.product.id not in lic.products):
-        return Verdict("no", "does not name this line's product")
+        return Verdict("no", "does not name this line's product", relevant=False)
     if lic.eccns is not None and not any((pack, code) in line.facts.codes for code in lic.eccns):
-        return Verdict("no", "does not name this line's control number")
+        return Verdict("no", "does not name this line's control number", relevant=False)
     if lic.destinations is not None:
         missing = [c for c in transaction_countries(tx) if c not in lic.destinations]
         if missing:

@@ -135,7 +135,11 @@ def resolve_line(
             unsure = [(lic, v) for lic, v in verdicts if v.status == "unsure"]
             if covering is not None:
                 outcome, license_id = "allow", covering.license.id
-                message = f"{message} Covered by licence {covering.license.id} ({covering.license.authority})."
+                how = verdicts[-1][1].reason
+                message = (
+                    f"{message} Covered by licence {covering.license.id} ({covering.license.authority})"
+                    f"{' ' + how if how else ''}."
+                )
             elif unsure:
                 outcome = "review"
                 why = "; ".join(f"licence {lic.license.id} may cover it, but {v.reason}" for lic, v in unsure)
@@ -143,10 +147,17 @@ def resolve_line(
             else:
                 outcome = "deny"
                 policy = f"; licence review policy: {review_policy}" if review_policy else ""
-                message = f"{message} Licence required from {authority}{policy}; no licence on file covers this line."
-                if verdicts:
-                    why = "; ".join(f"{lic.license.id} {v.reason}" for lic, v in verdicts)
-                    message = f"{message} Licences on file: {why}."
+                ledger = any(lic.balance is not None for lic in licenses)
+                where = "on file or in the licence ledger" if ledger else "on file"
+                message = f"{message} Licence required from {authority}{policy}; no licence {where} covers this line."
+                # A ledger licence for another authority, date or item is not worth naming (there may be thousands).
+                shown = [(lic, v) for lic, v in verdicts if lic.balance is None or v.relevant]
+                if shown:
+                    why = "; ".join(
+                        f"{'licence ' if lic.balance is not None else ''}{lic.license.id} {v.reason}"
+                        for lic, v in shown
+                    )
+                    message = f"{message} Licences {where}: {why}."
         else:
             outcome = "deny" if rule.effect == "deny" else "review"
         if pack in reach and outcome != "allow":

@@ -24,6 +24,8 @@ from compliance.models.decision import (
     Outcome,
     PackRef,
     PartyMatch,
+    Remedy,
+    RemedyLicense,
 )
 from compliance.models.pack import Citation
 
@@ -31,9 +33,11 @@ __all__ = [
     "CitationValue",
     "DecisionValue",
     "FindingValue",
+    "LicenseTermsValue",
     "LineValue",
     "MatchValue",
     "NoticeValue",
+    "RemedyValue",
     "citation_value",
     "to_jsonable",
     "to_model",
@@ -80,6 +84,33 @@ class MatchValue:
 
 
 @dataclass(slots=True)
+class LicenseTermsValue:
+    """The contract's ``RemedyLicense``: the licence a remedy describes."""
+
+    authority: str
+    products: tuple[str, ...] | None
+    eccns: tuple[str, ...] | None
+    destinations: tuple[str, ...]
+    parties: tuple[str, ...] | None
+    valid_from: dt.date
+    valid_to: dt.date
+    quantity: float | None
+    value: float | None
+    currency: str | None
+
+
+@dataclass(slots=True)
+class RemedyValue:
+    """The contract's ``Remedy``."""
+
+    kind: str
+    text: str
+    sufficient: bool
+    license: LicenseTermsValue | None = None
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
 class FindingValue:
     rule_id: str
     pack: str
@@ -95,6 +126,7 @@ class FindingValue:
     review_policy: str | None = None
     note: str | None = None
     match: MatchValue | None = None
+    remedy: RemedyValue | None = None
 
     @property
     def party(self) -> str | None:
@@ -189,6 +221,57 @@ def _match_json(m: MatchValue | None) -> dict[str, object] | None:
     }
 
 
+def _remedy_model(r: RemedyValue | None) -> Remedy | None:
+    if r is None:
+        return None
+    lic = None
+    if r.license is not None:
+        t = r.license
+        lic = construct(
+            RemedyLicense,
+            authority=t.authority,
+            products=_listed(t.products),
+            eccns=_listed(t.eccns),
+            destinations=list(t.destinations),
+            parties=_listed(t.parties),
+            valid_from=t.valid_from,
+            valid_to=t.valid_to,
+            quantity=t.quantity,
+            value=t.value,
+            currency=t.currency,
+            end_use_codes=None,
+        )
+    return construct(Remedy, kind=r.kind, text=r.text, sufficient=r.sufficient, license=lic, fields=list(r.fields))
+
+
+def _listed(values: tuple[str, ...] | None) -> list[str] | None:
+    return list(values) if values is not None else None
+
+
+def _license_json(lic: LicenseTermsValue) -> dict[str, object]:
+    """Exactly the contract's ``RemedyLicense.model_dump(mode="json")`` (checked by tests/evaluate/test_values.py)."""
+    return {
+        "authority": lic.authority,
+        "products": _listed(lic.products),
+        "eccns": _listed(lic.eccns),
+        "destinations": list(lic.destinations),
+        "parties": _listed(lic.parties),
+        "valid_from": lic.valid_from.isoformat(),
+        "valid_to": lic.valid_to.isoformat(),
+        "quantity": lic.quantity,
+        "value": lic.value,
+        "currency": lic.currency,
+        "end_use_codes": None,
+    }
+
+
+def _remedy_json(r: RemedyValue | None) -> dict[str, object] | None:
+    if r is None:
+        return None
+    lic = _license_json(r.license) if r.license is not None else None
+    return {"kind": r.kind, "text": r.text, "sufficient": r.sufficient, "license": lic, "fields": list(r.fields)}
+
+
 def _finding_model(f: FindingValue) -> Finding:
     return construct(
         Finding,
@@ -206,6 +289,7 @@ def _finding_model(f: FindingValue) -> Finding:
         review_policy=f.review_policy,
         note=f.note,
         match=_match_model(f.match),
+        remedy=_remedy_model(f.remedy),
     )
 
 
@@ -253,6 +337,7 @@ def _finding_json(f: FindingValue) -> dict[str, object]:
         "review_policy": f.review_policy,
         "note": f.note,
         "match": _match_json(f.match),
+        "remedy": _remedy_json(f.remedy),
     }
 
 

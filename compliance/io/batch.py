@@ -42,14 +42,19 @@ def write_batch(
         for result in results:
             if log is not None:  # first: a resumed run refuses a record that does not match before printing it
                 if result.receipt is not None:
+                    before = log.prev
                     log.add_decision(result.source, result.record, result.receipt)
+                    if fmt == "html" and isinstance(result.output, dict) and log.prev != before:
+                        result.output["receipt"] = log.prev  # this record's receipt, for the case file
+                    for ledger_id, movement in result.movements:  # what the check drew on the licence ledger
+                        log.add_movement(ledger_id, movement)
                 else:
                     problems = [p.to_dict() for p in result.problems]
                     log.add_error(result.source, result.record, problems, result.transaction_id)
             batch.tally.add(result.outcome)
             for problem in result.problems:
                 report(problem)
-            if fmt == "json":
+            if fmt in ("json", "html"):
                 batch.collected.append(result.output)
             elif result.output:
                 out.write(f"{result.output}\n")  # buffered: one flush per buffer, not per record

@@ -33,10 +33,13 @@ from compliance.evaluate.engine import Engine
 from compliance.io.readers import RawLine, parse_raw
 from compliance.io.records import Record, validated
 from compliance.io.writers import Format, render
+from compliance.ledger.db import LedgerError
+from compliance.ledger.determine import LedgerOptions, check_with_ledger
+from compliance.ledger.store import Ledger
 from compliance.packs.packset import PackSet
 from compliance.screening.clearances import ClearanceBook
 
-__all__ = ["CHUNK", "Result", "check_item", "check_items", "check_items_parallel"]
+__all__ = ["CHUNK", "Result", "check_item", "check_items", "check_items_parallel", "close_ledgers"]
 
 CHUNK = 256
 
@@ -55,6 +58,29 @@ class Result:
     output: object  # str (text, jsonl, csv), or the JSON-ready data (json)
     receipt: ReceiptInput | None = None
     transaction_id: str | None = None
+    # With the licence ledger: (ledger id, movement) for each change the check made (``--reserve``), written to
+    # the audit log after the decision's receipt.
+    movements: tuple[tuple[str, dict[str, object]], ...] = ()
+
+
+# One ledger per process and URL (workers open their own; a ledger is not picklable); it keeps one connection
+# per thread (the service decides on a thread pool).
+_ledgers: dict[str, Ledger] = {}
+_ledgers_guard = threading.Lock()
+
+
+def _ledger(options: LedgerOptions) -> Ledger:
+    with _ledgers_guard:
+        ledger = _ledgers.get(options.url)
+        if ledger is None:
+            ledger = _ledgers[options.url] = Ledger(options.url, create=False)
+        return ledger
+
+
+def close_ledgers() -> None:
+    with _ledgers_guard:
+        while _ledgers:
+            _ledgers.popitem()[1].close()
 
 
 def check_item(
@@ -65,6 +91,7 @@ def check_item(
     as_of: dt.date | None = None,
     audit: bool = False,
     debug: bool = False,
+    ledger: LedgerOptions | None = None,
 ) -> Result:
     """Parse (if raw), validate, decide and render one record; whatever happens, one result for it.
 
@@ -76,9 +103,24 @@ def check_item(
         record = validated(parse_raw(item) if isinstance(item, RawLine) else item)
         if record.transaction is None:
             return _error(record, fmt)
-        decision = engine.decide(record.transaction, as_of=as_of)
-        receipt = receipt_input(record.transaction, decision) if audit else None
+        movements: tuple[tuple[str, dict[str, object]], ...] = ()
+        problems: tuple[Problem, ...] = ()
+        if ledger is None:
+            decision = engine.decide(record.transaction, as_of=as_of)
+            receipt = receipt_input(record.transaction, decision) if audit else None
+        else:
+            # The ledger is read (and, with --reserve, drawn on) here; the engine gets the licences as values.
+            checked = check_with_ledger(
+                engine, record.transaction, _ledger(ledger), as_of=as_of, reserve=ledger.reserve, hold=ledger.hold
+            )
+            decision = checked.decision
+            receipt = receipt_input(record.transaction, decision, ledger=checked.receipt()) if audit else None
+            movements = tuple((checked.ledger_id, m.to_dict()) for m in checked.movements)
+            where = Location(record.source, record.record, 1)
+            problems = tuple(Problem(where, "ledger-note", note, level="warning") for note in checked.notes)
         output = render(record, decision, fmt)
+    except LedgerError:
+        raise  # the ledger cannot be opened or stayed busy: stop the run (nothing after it could draw either)
     except Exception as exc:  # the per-record boundary: report the record, keep the batch
         if debug:
             raise
@@ -90,7 +132,7 @@ def check_item(
             "were checked",
         )
         return _error(Record(item.source, item.record, None, (problem,), error_code="internal-error"), fmt)
-    return Result(record.source, record.record, decision.decision, (), output, receipt)
+    return Result(record.source, record.record, decision.decision, problems, output, receipt, movements=movements)
 
 
 def _error(record: Record, fmt: Format) -> Result:
@@ -107,9 +149,10 @@ def check_items(
     as_of: dt.date | None = None,
     audit: bool = False,
     debug: bool = False,
+    ledger: LedgerOptions | None = None,
 ) -> Iterator[Result]:
     for item in items:
-        yield check_item(engine, item, fmt=fmt, as_of=as_of, audit=audit, debug=debug)
+        yield check_item(engine, item, fmt=fmt, as_of=as_of, audit=audit, debug=debug, ledger=ledger)
 
 
 # Worker-process state: one engine per worker process, built by the initializer.
@@ -145,9 +188,17 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _work(chunk: list[Record | RawLine], fmt: Format, as_of: dt.date | None, audit: bool, debug: bool) -> list[Result]:
+def _work(
+    chunk: list[Record | RawLine],
+    fmt: Format,
+    as_of: dt.date | None,
+    audit: bool,
+    debug: bool,
+    ledger: LedgerOptions | None = None,
+) -> list[Result]:
     assert _worker_engine is not None
-    return [check_item(_worker_engine, item, fmt=fmt, as_of=as_of, audit=audit, debug=debug) for item in chunk]
+    engine = _worker_engine
+    return [check_item(engine, item, fmt=fmt, as_of=as_of, audit=audit, debug=debug, ledger=ledger) for item in chunk]
 
 
 def _start_method() -> str:
@@ -170,8 +221,10 @@ def check_items_parallel(
     audit: bool = False,
     debug: bool = False,
     clearances: ClearanceBook | None = None,
+    ledger: LedgerOptions | None = None,
 ) -> Iterator[Result]:
-    """Evaluate in ``jobs`` worker processes; results come back in input order."""
+    """Evaluate in ``jobs`` worker processes; results come back in input order (each worker opens the ledger
+    itself: its reservations are serialised by the database)."""
     method = _start_method()
     context = multiprocessing.get_context(method)
     iterator = iter(items)
@@ -187,7 +240,7 @@ def check_items_parallel(
                 chunk = list(islice(iterator, CHUNK))
                 if not chunk:
                     break
-                pending.append(pool.submit(_work, chunk, fmt, as_of, audit, debug))
+                pending.append(pool.submit(_work, chunk, fmt, as_of, audit, debug, ledger))
             if not pending:
                 return
             yield from pending.popleft().result()

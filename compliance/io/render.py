@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from compliance.models.decision import Decision, Finding, PartyMatch
+from compliance.models.decision import Decision, Finding, LineDecision, PartyMatch
 from compliance.models.pack import Citation
 from compliance.packs.packset import PackSet
 
@@ -17,6 +17,7 @@ __all__ = [
     "PACKS_SCHEMA_VERSION",
     "decision_json",
     "decision_to_dict",
+    "line_header",
     "packs_listing",
     "render_decision",
     "render_packs",
@@ -32,11 +33,26 @@ def _cite(c: Citation) -> str:
     text = c.cite
     if c.title:
         text += f" - {c.title}"
-    if c.date:
+    if c.date and c.date.isoformat() not in text:  # "Form 8-K filed 2025-04-15" already says when
         text += f" ({c.date})"
     if c.url:
         text += f" <{c.url}>"
+    if c.secondary:
+        text += " [secondary source]"
     return text
+
+
+def line_header(ld: LineDecision) -> str:
+    """``line 1 nvidia-h100 [us-ear:3A090.a]``: the line, its product and the control codes the rules used."""
+    product = f" {ld.product}" if ld.product else ""
+    # Parent paragraphs (`3A090` beside `3A090.a`) are what the rules match on, not what the line is.
+    shown = [
+        c
+        for c in ld.control_codes
+        if not any(d != c and d.startswith(c) and d[len(c)] in ".:" for d in ld.control_codes)
+    ]
+    codes = f" [{', '.join(shown)}]" if shown else ""
+    return f"line {ld.line}{product}{codes}"
 
 
 def _wrap(text: str, indent: int) -> list[str]:
@@ -70,6 +86,8 @@ def _finding(f: Finding) -> list[str]:
     out += [f"             cite: {_cite(c)}" for c in f.citations]
     if f.note:
         out += _wrap(f"note: {f.note}", 13)
+    if f.remedy is not None:
+        out += _wrap(f"remedy ({f.remedy.kind}): {f.remedy.text}", 13)
     return out
 
 
@@ -82,8 +100,7 @@ def render_decision(decision: Decision, source: str | None = None) -> str:
         for f in shared:
             lines += _finding(f)
     for ld in decision.lines:
-        product = f" {ld.product}" if ld.product else ""
-        lines.append(f"  line {ld.line}{product}: {ld.decision.upper()}")
+        lines.append(f"  {line_header(ld)}: {ld.decision.upper()}")
         for norm in ld.normalized:
             lines.append(f"    read {norm.field} {norm.given!r} as {norm.used!r} (letter case, full width, spaces)")
         line_findings = [f for f in decision.findings if f.line == ld.line]

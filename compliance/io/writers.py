@@ -29,7 +29,7 @@ __all__ = [
     "render",
 ]
 
-Format = Literal["text", "json", "jsonl", "csv"]
+Format = Literal["text", "json", "jsonl", "csv", "html"]
 
 CSV_SUMMARY_COLUMNS = (
     "source",
@@ -53,6 +53,10 @@ def render(record: Record, decision: DecisionValue | None, fmt: Format) -> objec
         return csv_row(record, decision)
     if fmt == "json":
         return to_jsonable(decision) if decision is not None else record.error_dict()
+    if fmt == "html":  # collected, then rendered as one case file (compliance/io/html.py)
+        if decision is None:
+            return {"source": record.source, "record": record.record, "problems": [p.render() for p in record.problems]}
+        return {"source": record.source, "record": record.record, "decision": to_model(decision)}
     if decision is None:
         return ""  # a bad record's problems go to stderr; text output has nothing to add
     return render_decision(to_model(decision), record.source) + "\n"

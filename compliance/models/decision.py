@@ -24,6 +24,9 @@ __all__ = [
     "Outcome",
     "PackRef",
     "PartyMatch",
+    "Remedy",
+    "RemedyKind",
+    "RemedyLicense",
 ]
 
 SCHEMA_VERSION = "1"
@@ -63,6 +66,54 @@ class PartyMatch(Contract):
     clearance: str | None = Field(default=None, description="Id of the clearance that cleared this possible match.")
 
 
+RemedyKind = Literal["license", "classify", "screen", "confirm-law", "not-permitted", "review"]
+
+
+class RemedyLicense(Contract):
+    """A licence in the shape of the transaction's ``licenses[]`` entries, without ``id``: the licence that, if it
+    were on file, would cover the finding (an ERP can pre-fill an application or a licence record from it)."""
+
+    authority: str = Field(description="Issuing authority, e.g. `US-BIS`.")
+    products: _Strings | None = Field(description="Catalog product ids it must name; null: any item.")
+    eccns: _Strings | None = Field(description="Control numbers it must name (when the line has no catalog product).")
+    destinations: _Strings | None = Field(
+        description="Countries it must cover: the destination and the ultimate consignees' and end users' countries."
+    )
+    parties: _Strings | None = Field(
+        description="Parties it must name: the party that triggered the requirement and every purchaser, "
+        "consignee and end user of the order; null when the requirement is not a party's."
+    )
+    valid_from: dt.date = Field(description="It must be valid on the decision's date: from at the latest.")
+    valid_to: dt.date = Field(description="... to at the earliest.")
+    quantity: float | None = Field(description="Total quantity the order puts under it (all its lines it covers).")
+    value: float | None = Field(description="Total value the order puts under it, when every such line has one.")
+    currency: str | None = Field(description="Currency of `value`.")
+    end_use_codes: _Strings | None = Field(description="End uses it must authorise; null: any.")
+
+
+class Remedy(Contract):
+    """What would resolve a non-allow finding, computed by the engine from the rule (compliance/evaluate/remedies.py)."""
+
+    kind: RemedyKind = Field(
+        description="`license`: a licence on file would cover it (see `license`); `classify`: give or correct the "
+        "item's classification (`fields`); `screen`: confirm or clear a possible party-list match or a listed party's "
+        "role; `confirm-law`: confirm law the pack could not (a scheduled date, a date outside its coverage); "
+        "`not-permitted`: no licence on file can cure it (embargo, prohibited end use or party); `review`: an "
+        "officer's judgement on what the rule flags."
+    )
+    text: str = Field(description="What to do, in words.")
+    sufficient: bool = Field(
+        description="Doing only this turns the finding to allow (checked by the engine for `license`: the licence "
+        "below covers the line); false when more is needed or the outcome depends on what is found."
+    )
+    license: RemedyLicense | None = Field(default=None, description="For `license`: the licence that would cover it.")
+    fields: _Strings = Field(
+        default_factory=list,
+        description="For `classify`: item fields to give or correct (`eccn`, `control_codes`, `product`, `hs_code`, "
+        "`origin`).",
+    )
+
+
 class Finding(Contract):
     rule_id: str = Field(description="Rule that applied, or an `engine.*` id for checks the engine makes itself.")
     pack: str = Field(description="Pack id of the rule (`engine` for engine checks).")
@@ -85,6 +136,9 @@ class Finding(Contract):
         default=None,
         description="On party-list findings: how the party name matched the listed entry (the first listed party "
         "when several are).",
+    )
+    remedy: Remedy | None = Field(
+        default=None, description="On every non-allow finding: what would resolve it (null on allow findings)."
     )
 
 

@@ -70,6 +70,11 @@ class Citation(Contract):
     url: str | None = Field(default=None, description="Where an officer can read it.")
     title: str | None = Field(default=None, description="Title of the instrument.")
     date: IsoDate | None = Field(default=None, description="Publication or issue date.")
+    secondary: bool = Field(
+        default=False,
+        description="The url (or the text behind the cite) is a secondary source (a news report, a reprint, a "
+        "commentary), not the instrument itself; shown as such.",
+    )
 
 
 class SpecBound(Contract):

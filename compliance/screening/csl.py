@@ -44,6 +44,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from compliance.citations import citation_url
 from compliance.codes import COUNTRY_CODES
 from compliance.errors import Location, Problem
 
@@ -361,6 +362,12 @@ class ImportResult:
         return f"imported {total} entr{'y' if total == 1 else 'ies'} ({lists}); {len(self.skipped)} already listed"
 
 
+def _linked(cite: dict[str, str]) -> dict[str, str]:
+    """A citation with the url its form gives, when it has none (eCFR, federalregister.gov)."""
+    url = cite.get("url") or citation_url(cite["cite"])
+    return {**cite, "url": url} if url else cite
+
+
 def _citations(rec: CslRecord) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     for m in _FR.finditer(rec.federal_register_notice):
@@ -368,6 +375,7 @@ def _citations(rec: CslRecord) -> list[dict[str, str]]:
         if m.group(5):
             with contextlib.suppress(ValueError):  # a malformed date is left out; the page cite stays
                 cite["date"] = dt.date(int(m.group(5)), int(m.group(3)), int(m.group(4))).isoformat()
+        cite["url"] = citation_url(cite["cite"]) or CSL_URL  # linked, as `compliance validate` asks
         if cite not in out:
             out.append(cite)
     url = rec.url or CSL_URL
@@ -464,7 +472,7 @@ def build_pack(
                 "id": list_id,
                 "pack": pack_id,
                 "title": title + (f" (part {n + 1})" if n else ""),
-                "citations": list(source.citations),
+                "citations": [_linked(c) for c in source.citations],
                 "entries": chunk,
             }
             result.files[f"lists/{list_id}.json"] = json.dumps(doc, ensure_ascii=False, indent=0) + "\n"
@@ -559,7 +567,7 @@ def _rules(
             f"    effective_from: {earliest}",
             f"    message: {_q(message)}",
             "    citations:",
-            *(f"      - {json.dumps(c, ensure_ascii=False)}" for c in source.citations),
+            *(f"      - {json.dumps(_linked(c), ensure_ascii=False)}" for c in source.citations),
             f"    note: {_q(source.note)}",
         ]
         rules.append("\n".join(lines))

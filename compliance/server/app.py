@@ -34,8 +34,12 @@ from compliance.errors import Location, Problem
 from compliance.io.pipeline import Result, check_item
 from compliance.io.readers import RawLine
 from compliance.io.writers import dumps
+from compliance.ledger.db import LedgerError
+from compliance.ledger.determine import LedgerOptions
+from compliance.ledger.store import Ledger
 from compliance.server.access import AccessLog
-from compliance.server.audit import Entry
+from compliance.server.audit import Entry, MovementEntry
+from compliance.server.licenses import LicenseRoutes, ledger_error_status
 from compliance.server.metrics import ENDPOINTS, Metrics
 from compliance.server.openapi import openapi_document
 from compliance.server.state import PackState
@@ -65,9 +69,11 @@ class AppConfig:
     timeout: float = 10.0
     batch_timeout: float = 300.0
     threads: int = 4
+    ledger: str | None = None  # the licence ledger's URL (`serve --db`): /v1/licenses, and ledger licences in checks
+    hold_seconds: int = 7 * 86400  # how long a reservation made by `POST /v1/check?reserve=true` holds
 
 
-Submit = Callable[[Entry], None]
+Submit = Callable[[Entry | MovementEntry], None]
 
 
 class _TooLarge(Exception):
@@ -111,17 +117,26 @@ class Service:
         self.on_reload = on_reload
         self.pool = ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="check")
         self.started = time.time()
+        if config.ledger:  # created and migrated at start-up: a ledger that cannot be used stops the service here
+            Ledger(config.ledger).close()
+        record = None if submit is None else (lambda ledger, movement: submit(MovementEntry(ledger, movement)))
+        self.licenses = LicenseRoutes(config.ledger, self.pool, record, config.max_body_bytes)
 
     # -- one record ------------------------------------------------------------------------------------------
 
-    def _decide(self, raws: list[RawLine], as_of: dt.date | None, fmt: str) -> list[Result]:
+    def _decide(self, raws: list[RawLine], as_of: dt.date | None, fmt: str, reserve: bool = False) -> list[Result]:
         audit = self.submit is not None
+        url = self.config.ledger
+        ledger = LedgerOptions(url, reserve, dt.timedelta(seconds=self.config.hold_seconds)) if url else None
         with self.state.acquire() as loaded:
-            results = [check_item(loaded.engine, raw, fmt=fmt, as_of=as_of, audit=audit) for raw in raws]  # type: ignore[arg-type]
+            results = [
+                check_item(loaded.engine, raw, fmt=fmt, as_of=as_of, audit=audit, ledger=ledger)  # type: ignore[arg-type]
+                for raw in raws
+            ]
         if self.submit is not None:
             for r in results:
                 problems = tuple(p.to_dict() for p in r.problems)
-                self.submit(Entry(r.source, r.record, r.receipt, problems, r.transaction_id))
+                self.submit(Entry(r.source, r.record, r.receipt, problems, r.transaction_id, r.movements))
         self.metrics.decisions(r.outcome for r in results)
         return results
 
@@ -136,12 +151,18 @@ class Service:
             body = await _read_body(request, self.config.max_body_bytes)
         except _TooLarge:
             return _error(413, "too-large", f"the body is over {self.config.max_body_bytes} bytes")
+        reserve = request.query_params.get("reserve", "false").lower() in ("true", "1", "yes")
+        if reserve and not self.config.ledger:
+            return _error(400, "no-ledger", "reserve=true needs a licence ledger", hint="serve --db URL")
         loop = asyncio.get_running_loop()
-        work = loop.run_in_executor(self.pool, self._decide, [RawLine(SOURCE, 1, body)], as_of, "json")
+        work = loop.run_in_executor(self.pool, self._decide, [RawLine(SOURCE, 1, body)], as_of, "json", reserve)
         try:
             (result,) = await asyncio.wait_for(work, self.config.timeout)
         except TimeoutError:
             return _error(503, "timeout", f"no decision within {self.config.timeout:g} s", hint="retry later")
+        except LedgerError as err:
+            problem = err.problems[0]
+            return _error(ledger_error_status(err), problem.code, problem.message, hint=problem.help)
         headers = {"X-Compliance-Decision": result.outcome}
         if result.outcome == "error":
             broken = all(p.code in BROKEN_BODY for p in result.problems)
@@ -321,6 +342,7 @@ class Service:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.licenses.close()
 
 
 _RETRY = "send these records again"
@@ -432,6 +454,12 @@ def create_app(
         Route("/v1/check", service.check, methods=["POST"]),
         Route("/v1/check/batch", _Raw(service.batch)),
         Route("/v1/packs", service.packs, methods=["GET"]),
+        Route("/v1/licenses", service.licenses.list, methods=["GET"]),
+        Route("/v1/licenses", service.licenses.add, methods=["POST"]),
+        Route("/v1/licenses/consume", service.licenses.consume, methods=["POST"]),
+        Route("/v1/licenses/release", service.licenses.release, methods=["POST"]),
+        Route("/v1/licenses/expire", service.licenses.expire, methods=["POST"]),
+        Route("/v1/licenses/{license_id}", service.licenses.show, methods=["GET"]),
         Route("/v1/reload", service.reload, methods=["POST"]),
         Route("/healthz", service.healthz, methods=["GET"]),
         Route("/metrics", service.metrics_text, methods=["GET"]),

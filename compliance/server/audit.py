@@ -22,7 +22,7 @@ from typing import Protocol
 from compliance.audit.keys import AuditKey
 from compliance.audit.receipts import AuditLog, ReceiptInput, RunInfo, inspect_tail
 
-__all__ = ["ROTATE", "STOP", "AuditWriter", "Entry", "ReceiptQueue"]
+__all__ = ["ROTATE", "STOP", "AuditWriter", "Entry", "MovementEntry", "ReceiptQueue"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,15 @@ class Entry:
     receipt: ReceiptInput | None
     problems: tuple[dict[str, object], ...] = ()
     transaction_id: str | None = None
+    movements: tuple[tuple[str, dict[str, object]], ...] = ()  # (ledger id, movement) the check made (reserve)
+
+
+@dataclass(frozen=True, slots=True)
+class MovementEntry:
+    """A licence-ledger change made through ``/v1/licenses`` (not a record): a ``movement`` receipt."""
+
+    ledger: str
+    movement: dict[str, object]
 
 
 # Control messages on the queue, beside (receipt, time) pairs.
@@ -83,7 +92,7 @@ class AuditWriter:
         self._thread.start()
         return self
 
-    def submit(self, entry: Entry) -> None:
+    def submit(self, entry: Entry | MovementEntry) -> None:
         self.queue.put(entry)
 
     def rotate(self) -> None:
@@ -100,9 +109,14 @@ class AuditWriter:
                     self._log.close()
                     self._log = self._open()
                     continue
+                if isinstance(item, MovementEntry):
+                    self._log.add_movement(item.ledger, item.movement)
+                    continue
                 assert isinstance(item, Entry)
                 if item.receipt is not None:
                     self._log.add_decision(item.source, item.record, item.receipt)
+                    for ledger_id, movement in item.movements:
+                        self._log.add_movement(ledger_id, movement)
                 else:
                     self._log.add_error(item.source, item.record, list(item.problems), item.transaction_id)
                 self.written += 1

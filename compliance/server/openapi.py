@@ -8,6 +8,7 @@ from typing import Any
 
 from compliance._version import __version__
 from compliance.authoring.schema import json_schema
+from compliance.server.licenses import openapi_paths
 
 __all__ = ["openapi_document"]
 
@@ -78,6 +79,7 @@ def _errors(*codes: int) -> dict[str, Any]:
     words = {
         400: "The body is not JSON (or not UTF-8), or a query parameter is wrong.",
         401: "A bearer token is required (the service runs with --token-file).",
+        404: "No such licence or reservation, or the service has no licence ledger (`serve --db`).",
         413: "The body is over the size limit.",
         422: "The transaction is not valid: every problem, with the field named.",
         503: "No decision within the time limit, or the audit log cannot be written.",
@@ -100,6 +102,13 @@ def openapi_document() -> dict[str, object]:
         "description": "Decide as of this date (YYYY-MM-DD) instead of each transaction's own date.",
         "schema": {"type": "string", "format": "date"},
     }
+    reserve = {
+        "name": "reserve",
+        "in": "query",
+        "required": False,
+        "description": "With a licence ledger (`serve --db`): reserve each allowed line on the licence covering it.",
+        "schema": {"type": "boolean"},
+    }
     jsonl = {"application/x-ndjson": {"schema": {"type": "string"}}}
     return {
         "openapi": "3.1.0",
@@ -117,7 +126,7 @@ def openapi_document() -> dict[str, object]:
             "/v1/check": {
                 "post": {
                     "summary": "Decide one transaction",
-                    "parameters": [as_of],
+                    "parameters": [as_of, reserve],
                     "requestBody": {"required": True, "content": _json("Transaction")},
                     "responses": {"200": {"description": "The decision.", "content": _json("Decision")}}
                     | _errors(400, 401, 413, 422, 503),
@@ -173,5 +182,6 @@ def openapi_document() -> dict[str, object]:
                     "responses": {"200": {"description": "OpenAPI 3.1."}} | _errors(401),
                 }
             },
+            **openapi_paths(_errors),
         },
     }

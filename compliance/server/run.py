@@ -35,7 +35,7 @@ from compliance.audit.receipts import RunInfo
 from compliance.errors import InputError, Location, Problem
 from compliance.server.access import AccessLog
 from compliance.server.app import AppConfig, create_app
-from compliance.server.audit import AuditWriter, Entry
+from compliance.server.audit import AuditWriter, Entry, MovementEntry
 from compliance.server.metrics import Metrics
 from compliance.server.state import PackState
 
@@ -215,7 +215,7 @@ def _worker(opts: ServeOptions, sock: socket.socket, metrics: Metrics, receipts:
     state = PackState(opts.roots, backend=opts.backend, origin=opts.origin, clearances=opts.clearances)
     access = AccessLog(err) if opts.access_log else None
 
-    def submit(entry: Entry) -> None:
+    def submit(entry: Entry | MovementEntry) -> None:
         receipts.put(entry)
 
     app, service = create_app(

@@ -59,7 +59,9 @@ def test_the_import_is_a_pack_that_validates_and_whose_cases_pass(tmp_path: Path
     assert run.ok and run.coverage == 100.0
     lists = json.loads((out / "lists" / "csl-el.json").read_text(encoding="utf-8"))
     (quantum,) = lists["entries"]
-    assert quantum["citations"] == [{"cite": "88 FR 71991", "date": "2023-10-19"}]
+    assert quantum["citations"] == [
+        {"cite": "88 FR 71991", "date": "2023-10-19", "url": "https://www.federalregister.gov/citation/88-FR-71991"}
+    ]
     assert "Presumption of denial" in quantum["note"]
 
 
