@@ -305,6 +305,8 @@ def test_requests_during_reloads_see_one_whole_pack_set(server: Server, workdir:
         versions = {p["id"]: p["version"] for p in data["rule_packs"]}
         return versions["us-ear"], versions["cn-mofcom"]
 
+    # The pair in use before (whatever tests ran earlier on this server: xdist may split the module).
+    start = check(0)
     seen: set[tuple[str, str]] = set()
     with ThreadPoolExecutor(max_workers=4) as pool:
         for n in range(4):
@@ -315,7 +317,7 @@ def test_requests_during_reloads_see_one_whole_pack_set(server: Server, workdir:
             assert server.request("POST", "/v1/reload", headers=AUTH).status == 200
             seen.update(running)
     mofcom.write_text(original)
-    allowed = {("9.9.2", old_line.split()[1])} | {(f"7.0.{n}", f"8.0.{n}") for n in range(4)}
+    allowed = {start} | {(f"7.0.{n}", f"8.0.{n}") for n in range(4)}
     assert seen and seen <= allowed
 
 
@@ -331,6 +333,6 @@ def test_stop_seals_an_intact_audit_log_with_every_decision(server: Server, work
     log = workdir / "audit.jsonl"
     report = verify_log(log)
     assert report.broken is None and report.runs == 1  # one serving period, one sealed run
-    assert report.records == counts["allow"] + counts["deny"] + counts["review"] + counts.get("error", 0)
+    assert report.records == sum(counts.get(k, 0) for k in ("allow", "deny", "review", "error"))
     decisions = [data["decision"] for _n, _t, data in read_receipts(log) if data and data["kind"] == "decision"]
-    assert decisions.count("deny") == counts["deny"]
+    assert decisions.count("deny") == counts.get("deny", 0)
