@@ -157,10 +157,14 @@ class Database:
                 conn = sqlite3.connect(
                     self._target, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
                 )
+            except sqlite3.Error as exc:
+                raise _problem(self.url, "ledger-open", f"cannot open the ledger: {exc}") from None
+            try:
                 _wal(conn)
                 conn.execute("PRAGMA synchronous=FULL")
                 conn.execute("PRAGMA foreign_keys=ON")
             except sqlite3.Error as exc:
+                _close(conn)  # not left to the garbage collector (Python 3.13 warns about an open connection)
                 raise _problem(self.url, "ledger-open", f"cannot open the ledger: {exc}") from None
         else:
             try:
