@@ -18,6 +18,7 @@ from typing import Literal, overload
 from compliance._version import __version__
 from compliance.errors import InputError, Location, PackError, Problem
 from compliance.evaluate.balances import LedgerLicense
+from compliance.evaluate.enduse_text import end_use_text_findings
 from compliance.evaluate.enrich import Enricher
 from compliance.evaluate.explain import explain_decision
 from compliance.evaluate.facts import Line, PartyFacts
@@ -309,6 +310,7 @@ class Engine:
             unnamed = unnamed_listings(parties, everything, self._lists, in_play, self._citations)
             self._attach_listing_matches(unnamed, parties)
             shared += unnamed
+        shared += end_use_text_findings(tx.end_use, frozenset(tx.end_use_codes))
         findings: list[FindingValue] = list(shared)
         line_values = []
         for line, line_findings in resolved:

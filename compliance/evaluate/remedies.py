@@ -217,6 +217,12 @@ def _engine_remedy(f: FindingValue) -> RemedyValue:
             "extending, ending or replacing it); the pack's next review will decide it.",
             False,
         )
+    if rid == "engine.end-use-text":
+        return _classify(
+            "Declare the end use the text states (`end_use_codes`, e.g. `military`, `wmd`), whose rules then "
+            "decide the order, or correct the text if it is wrong.",
+            ("end_use_codes", "end_use"),
+        )
     if rid == "engine.control-code-not-decided":
         return RemedyValue(
             "confirm-law",

@@ -225,3 +225,26 @@ def test_7_prc_origin_gallium_exported_from_hong_kong(engine: Engine) -> None:
     assert engine.evaluate(_tx(item, exporter=hk, destination="DE")).decision == "allow"
     item = {"line": 1, "quantity": 10, "product": "gallium metal", "origin": "JP"}
     assert engine.evaluate(_tx(item, exporter=hk, destination="US")).decision == "allow"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["for PLA military use", "nuclear weapons research", "\u519b\u4e8b\u7528\u9014", "Ministry of Defence lab"],
+)
+def test_an_end_use_text_naming_a_controlled_end_use_is_reviewed(engine: Engine, text: str) -> None:
+    # "for PLA military use" with 5A992.c to China and no end-use code used to be allowed.
+    d = engine.evaluate(_tx({"line": 1, "quantity": 1, "eccn": "5A992.c"}, end_use=text))
+    assert d.decision == "review" and "engine.end-use-text" in _fired(d)
+    (f,) = [f for f in d.findings if f.rule_id == "engine.end-use-text"]
+    assert f.remedy is not None and "end_use_codes" in f.remedy.fields
+
+
+def test_an_end_use_text_is_settled_by_declaring_its_code(engine: Engine) -> None:
+    declared = engine.evaluate(
+        _tx({"line": 1, "quantity": 1, "eccn": "5A992.c"}, end_use="for PLA military use", end_use_codes=["military"])
+    )
+    assert "engine.end-use-text" not in _fired(declared)
+    # The declared military end use brings in the 744.21 rule itself (review: Supp. No. 2 is not held).
+    assert _fired(declared) == {"us-ear.eu.military-supp2": "review"}
+    civil = engine.evaluate(_tx({"line": 1, "quantity": 1, "eccn": "5A992.c"}, end_use="AI inference service"))
+    assert civil.decision == "allow"
